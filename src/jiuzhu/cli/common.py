@@ -1,0 +1,78 @@
+"""What the commands share: loading a policy with overrides, reading input, errors."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from jiuzhu.domain.engine.reference import ClaimRejected, settle_claims
+from jiuzhu.domain.engine.rules import CompiledPolicy
+from jiuzhu.domain.engine.settlement import Settlement
+from jiuzhu.io.claims import InputError, parse_lines
+from jiuzhu.io.policy_files import PolicyFileError, compile_policy, load_policy
+
+PolicyOpt = Annotated[str, typer.Option("--policy", "-p", help="政策 ID（如 liaocheng-2023）或政策文件路径")]
+InputOpt = Annotated[str, typer.Option("--input", "-i", help="单据文件（JSONL），- 表示标准输入")]
+OverrideOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--override", help="覆盖政策取值的 YAML 文件（可多次）", exists=True, dir_okay=False),
+]
+SetOpt = Annotated[
+    list[str] | None, typer.Option("--set", help="覆盖单个取值：path=value（可多次）")
+]
+
+EXIT_DATA = 1
+EXIT_USAGE = 2
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+def get_policy(ref: str, overrides: list[Path] | None, sets: list[str] | None) -> CompiledPolicy:
+    try:
+        policy = load_policy(ref, overrides or [], sets or [])
+        return compile_policy(policy, ref)
+    except PolicyFileError as err:
+        fail(f"政策错误：\n{err}")
+
+
+def read_input(path: str) -> list[str]:
+    if path == "-":
+        return sys.stdin.read().splitlines()
+    try:
+        return Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as err:
+        fail(f"无法读取输入文件 {path}：{err.strerror}")
+    except UnicodeDecodeError:
+        fail(f"输入文件 {path} 不是 UTF-8 编码")
+
+
+def settle_input(
+    compiled: CompiledPolicy, lines: list[str]
+) -> tuple[list[Settlement], list[InputError]]:
+    """Parse and settle; the good claims settle even when others are bad."""
+    parsed = parse_lines(lines)
+    errors = list(parsed.errors)
+    settlements: list[Settlement] = []
+    line_of = {claim.claim_id: n for n, claim in parsed.claims}
+    results = settle_claims(compiled, [c for _, c in parsed.claims])
+    for result in results:
+        if isinstance(result, ClaimRejected):
+            errors.append(InputError(line_of[result.claim_id], result.claim_id, result.field,
+                                     result.message))
+        else:
+            settlements.append(result)
+    errors.sort(key=lambda e: e.line)
+    return settlements, errors
+
+
+def report_errors(errors: list[InputError]) -> None:
+    for e in errors:
+        typer.echo(e.render(), err=True)
+    if errors:
+        typer.echo(f"共 {len(errors)} 处错误；其余单据已正常结算。", err=True)

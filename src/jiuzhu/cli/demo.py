@@ -1,0 +1,79 @@
+"""``jiuzhu demo``: settle the bundled sample year under each of the five policies."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from jiuzhu.domain.engine.reference import ClaimRejected, ReferenceEngine
+from jiuzhu.domain.engine.settlement import Settlement
+from jiuzhu.domain.engine.state import PersonState
+from jiuzhu.domain.indicators import percent, summarize
+from jiuzhu.domain.money import format_yuan
+from jiuzhu.domain.policy.model import Policy
+from jiuzhu.domain.vocabulary import Benefit
+from jiuzhu.io.claims import parse_lines
+from jiuzhu.io.policy_files import compile_policy, load_policy, shipped_ids
+
+TEMPLATE_YEAR = "2001-"
+
+
+def demo_year(policy: Policy) -> int:
+    """The first natural year the policy is in force for the whole of."""
+    start = policy.effective.start
+    return start.year if (start.month, start.day) == (1, 1) else start.year + 1
+
+
+def demo() -> None:
+    """用随软件提供的样例年度单据，按五个政策分别结算，并汇总各项支付和保障率。"""
+    text = (resources.files("jiuzhu") / "data" / "demo_claims.jsonl").read_text(encoding="utf-8")
+    console = Console(width=max(Console().width, 150))
+    results: dict[str, list[Settlement]] = {}
+    rejected: dict[str, int] = {}
+    policies = {pid: load_policy(pid) for pid in shipped_ids()}
+    with Progress(console=console, transient=True) as progress:
+        for pid, policy in policies.items():
+            year = demo_year(policy)
+            parsed = parse_lines(text.replace(TEMPLATE_YEAR, f"{year}-").splitlines())
+            engine = ReferenceEngine(compile_policy(policy))
+            task = progress.add_task(f"{pid} {year}", total=len(parsed.claims))
+            states: dict[str, PersonState] = {}
+            ordered = sorted(parsed.claims, key=lambda nc: (nc[1].person_id, nc[1].settlement_date))
+            out: list[Settlement] = []
+            bad = len(parsed.errors)
+            for _, claim in ordered:
+                try:
+                    out.append(engine.settle(claim, states.setdefault(claim.person_id, PersonState())))
+                except ClaimRejected:
+                    bad += 1
+                progress.advance(task)
+            results[pid], rejected[pid] = out, bad
+    table = Table(title="样例年度结算汇总（元）", title_justify="left")
+    table.add_column("项目", no_wrap=True)
+    for pid, policy in policies.items():
+        table.add_column(f"{policy.jurisdiction.split('（')[0][:6]}\n{pid}", justify="right",
+                         no_wrap=True)
+    sums = {pid: summarize(s) for pid, s in results.items()}
+    table.add_row("结算单据数", *[str(sums[p][0].claims) for p in policies])
+    table.add_row("医疗总费用", *[format_yuan(sums[p][0].total) for p in policies])
+    for b in Benefit:
+        if any(sums[p][0].by_benefit[b] for p in policies):
+            table.add_row(b.zh, *[format_yuan(sums[p][0].by_benefit[b]) for p in policies])
+    table.add_row("个人负担", *[format_yuan(sums[p][0].personal) for p in policies])
+    table.add_row("大病关怀救助（另行发放）", *[format_yuan(sums[p][0].grants) for p in policies])
+    table.add_row("医疗费用综合保障率", *[percent(sums[p][0].protected, sums[p][0].total)
+                                   for p in policies])
+    table.add_row("医疗费用个人负担率", *[percent(sums[p][0].personal, sums[p][0].total)
+                                   for p in policies])
+    table.add_row("救助对象综合保障率", *[percent(sums[p][1].protected, sums[p][1].total)
+                                   for p in policies])
+    table.add_row("救助对象个人负担率", *[percent(sums[p][1].personal, sums[p][1].total)
+                                   for p in policies])
+    console.print(table)
+    console.print("年度：" + "，".join(f"{p} {demo_year(pol)}" for p, pol in policies.items()) +
+                  "。基本医保、大病保险按各政策文件中的假定值计算（assumed，见 jiuzhu policy show）。")
+    if any(rejected.values()):
+        console.print("未结算单据：" + "，".join(f"{p} {n}" for p, n in rejected.items() if n))

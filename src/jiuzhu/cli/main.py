@@ -1,0 +1,74 @@
+"""The ``jiuzhu`` command."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import typer
+
+from jiuzhu.cli import demo, policy_cmd
+from jiuzhu.cli.common import (
+    EXIT_DATA,
+    InputOpt,
+    OverrideOpt,
+    PolicyOpt,
+    SetOpt,
+    get_policy,
+    read_input,
+    report_errors,
+    settle_input,
+)
+from jiuzhu.cli.render import render_settlement
+
+app = typer.Typer(
+    help="jiuzhu（救助）：医疗救助“一站式”结算、政策文件与解释。",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(policy_cmd.app, name="policy")
+app.command("demo")(demo.demo)
+
+
+@app.command()
+def settle(
+    policy: PolicyOpt,
+    input: InputOpt = "-",
+    override: OverrideOpt = None,
+    set_: SetOpt = None,
+) -> None:
+    """结算单据：每行输出一个结算结果 JSON（输入顺序），错误写到标准错误。"""
+    compiled = get_policy(policy, override, set_)
+    settlements, errors = settle_input(compiled, read_input(input))
+    out = sys.stdout
+    for s in settlements:
+        out.write(json.dumps(s.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n")
+    out.flush()
+    report_errors(errors)
+    if errors:
+        raise typer.Exit(EXIT_DATA)
+
+
+@app.command()
+def explain(
+    policy: PolicyOpt,
+    input: InputOpt = "-",
+    override: OverrideOpt = None,
+    set_: SetOpt = None,
+) -> None:
+    """以表格解释每笔结算：每项待遇的金额、基数、公式和政策条款。"""
+    from rich.console import Console
+
+    compiled = get_policy(policy, override, set_)
+    settlements, errors = settle_input(compiled, read_input(input))
+    console = Console()
+    for s in settlements:
+        render_settlement(console, s, compiled.policy)
+    report_errors(errors)
+    if errors:
+        raise typer.Exit(EXIT_DATA)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

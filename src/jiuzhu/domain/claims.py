@@ -1,0 +1,66 @@
+"""A claim as the engine sees it: already validated, money in fen.
+
+Parsing and validating the JSON a hospital sends is the edge's job
+(``jiuzhu.io.claims``); by the time a ``Claim`` exists its parts add up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from jiuzhu.domain.money import Fen
+from jiuzhu.domain.vocabulary import Category, VisitType
+
+
+@dataclass(frozen=True, slots=True)
+class CategorySpan:
+    """A category held from ``valid_from`` to ``valid_to`` (both inclusive; None: open)."""
+
+    category: Category
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+
+    def valid_on(self, day: dt.date) -> bool:
+        if self.valid_from is not None and day < self.valid_from:
+            return False
+        return self.valid_to is None or day <= self.valid_to
+
+
+@dataclass(frozen=True, slots=True)
+class PreSettled:
+    """Insurance tiers already settled by the national platform, taken as given."""
+
+    basic_insurance: Fen
+    critical_illness_insurance: Fen
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    claim_id: str
+    person_id: str
+    visit_type: VisitType
+    settlement_date: dt.date
+    admission_date: dt.date
+    hospital_level: int
+    referred: bool
+    total: Fen
+    full_self_pay: Fen
+    partial_self_pay: Fen
+    policy_scope: Fen
+    categories: tuple[CategorySpan, ...]
+    insurance: PreSettled | None = None
+    other_payments: Fen = Fen(0)
+    disease: str | None = None
+    out_of_area: bool = False
+    out_of_area_filed: bool = False
+    quota_hospital: bool = False
+    late_stage: bool = False
+
+    @property
+    def year(self) -> int:
+        """The benefit year: the natural year of the settlement (discharge) date."""
+        return self.settlement_date.year
+
+    def categories_on(self, day: dt.date) -> list[Category]:
+        return [span.category for span in self.categories if span.valid_on(day)]

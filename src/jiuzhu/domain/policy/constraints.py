@@ -1,0 +1,255 @@
+"""Province frameworks: the floors and ceilings a city's policy must respect.
+
+山西 and 福建 write "不低于70%", "原则上不低于15000元", "略低于低保对象",
+"起付线降低并统一至上年人均可支配收入的50%". Each is a constraint of a known
+kind (the mechanism, here) with its numbers and clause (the data, in
+``policies/frameworks/*.yaml``). ``check`` lists every constraint a policy breaks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from jiuzhu.domain.engine.rules import CompiledPolicy, ResolvedSchedule
+from jiuzhu.domain.money import Fen, apply_rate, format_rate, format_yuan
+from jiuzhu.domain.policy.params import MoneyParam, RateParam, Strict
+from jiuzhu.domain.vocabulary import Benefit, Category, VisitType
+
+
+class _Base(Strict):
+    id: str
+    clause: str
+    text: str
+
+
+class MinRate(_Base):
+    kind: Literal["min_rate"]
+    benefit: Benefit
+    categories: list[Category]
+    min: RateParam
+    visit_type: VisitType = VisitType.inpatient
+
+
+class MaxRateRelative(_Base):
+    kind: Literal["max_rate_relative"]
+    benefit: Benefit
+    categories: list[Category]
+    reference: list[Category]
+    strict: bool = False
+    visit_type: VisitType = VisitType.inpatient
+
+
+class MinCap(_Base):
+    kind: Literal["min_cap"]
+    benefit: Benefit
+    categories: list[Category]
+    min: MoneyParam
+    visit_type: VisitType = VisitType.inpatient
+
+
+class DeductibleIncomeShare(_Base):
+    kind: Literal["deductible_income_share"]
+    benefit: Benefit
+    income: str
+    share: RateParam
+    op: Literal["eq", "le"] = "eq"
+    visit_type: VisitType = VisitType.inpatient
+
+
+class TiltRule(_Base):
+    kind: Literal["tilt"]
+    benefit: Benefit
+    categories: list[Category]
+    deductible_cut: RateParam
+    rate_add: RateParam
+    remove_cap: bool
+    visit_type: VisitType = VisitType.inpatient
+
+
+class SharedCap(_Base):
+    kind: Literal["shared_cap"]
+    benefit: Benefit
+    visit_types: list[VisitType]
+
+
+class QuotaRates(_Base):
+    kind: Literal["quota_rates"]
+    basic_insurance_rate: RateParam
+    rates: dict[Category, RateParam]
+
+
+class GrantAmount(_Base):
+    kind: Literal["grant_amount"]
+    amount: MoneyParam
+
+
+class SubsidyKind(_Base):
+    kind: Literal["subsidy_kind"]
+    categories: list[Category]
+    subsidy: Literal["full", "fixed"]
+    split: dict[str, RateParam] | None = None
+
+
+Constraint = Annotated[
+    MinRate | MaxRateRelative | MinCap | DeductibleIncomeShare | TiltRule | SharedCap
+    | QuotaRates | GrantAmount | SubsidyKind,
+    Field(discriminator="kind"),
+]
+
+
+class Framework(Strict):
+    id: str
+    name: str
+    seed: str
+    constraints: list[Constraint] = Field(min_length=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    constraint: str
+    clause: str
+    text: str
+    detail: str
+
+
+def _pool_for(c: CompiledPolicy, benefit: Benefit, visit: VisitType) -> str | None:
+    ben = c.benefits.get(benefit)
+    if ben is None:
+        return None
+    for pool, matchers in ben.pools.items():
+        if any(visit in m.visit_types and m.diseases is None for m in matchers):
+            return pool
+    return None
+
+
+def _rates(s: ResolvedSchedule, pool: str) -> list[int]:
+    return [seg.rate for seg in s.functions[pool].segments]
+
+
+def _cap(s: ResolvedSchedule, pool: str) -> Fen | None:
+    caps = [s.functions[pool].cap]
+    if pool in s.cap_pools:
+        caps.append(s.shared_cap)
+    known = [x for x in caps if x is not None]
+    return Fen(min(known)) if known else None
+
+
+def _schedules(
+    c: CompiledPolicy, benefit: Benefit, cats: list[Category], visit: VisitType
+) -> tuple[str | None, list[tuple[Category, ResolvedSchedule | None]]]:
+    pool = _pool_for(c, benefit, visit)
+    return pool, [(cat, c.schedule(benefit, cat)) for cat in cats]
+
+
+def _check_one(c: CompiledPolicy, k: Constraint) -> list[str]:  # noqa: C901 - one branch a kind
+    """Details of each way ``k`` is broken (empty: satisfied)."""
+    problems: list[str] = []
+    if isinstance(k, MinRate | MaxRateRelative | MinCap | TiltRule):
+        pool, scheds = _schedules(c, k.benefit, k.categories, k.visit_type)
+        if pool is None:
+            return [f"{k.benefit.zh}未覆盖{k.visit_type.zh}费用"]
+        for cat, s in scheds:
+            if s is None or not s.functions[pool].segments:
+                problems.append(f"{cat.zh}：未规定{k.benefit.zh}标准")
+                continue
+            rates, cap = _rates(s, pool), _cap(s, pool)
+            if isinstance(k, MinRate) and min(rates) < k.min.value:
+                problems.append(f"{cat.zh}：比例 {format_rate(min(rates))} 低于 {k.min}")
+            if isinstance(k, MinCap) and cap is not None and cap < k.min.value:
+                problems.append(f"{cat.zh}：年度限额 {format_yuan(cap)} 低于 {k.min}")
+            if isinstance(k, MaxRateRelative):
+                refs = [c.schedule(k.benefit, r) for r in k.reference]
+                ref_rates = [min(_rates(r, pool)) for r in refs if r is not None]
+                if not ref_rates:
+                    problems.append(f"参照类别未规定{k.benefit.zh}标准")
+                    continue
+                floor = min(ref_rates)
+                top = max(rates)
+                if top > floor or (k.strict and top == floor):
+                    word = "须低于" if k.strict else "不得高于"
+                    problems.append(f"{cat.zh}：比例 {format_rate(top)} {word}参照类别的 "
+                                    f"{format_rate(floor)}")
+            if isinstance(k, TiltRule):
+                problems += _tilt_problems(c, k, cat, s, pool)
+    elif isinstance(k, DeductibleIncomeShare):
+        s = c.schedule(k.benefit, Category.ordinary)
+        pool = _pool_for(c, k.benefit, k.visit_type)
+        income = c.policy.income_reference.get(k.income)
+        if s is None or pool is None or income is None:
+            return [f"缺少{k.benefit.zh}标准或 income_reference.{k.income}"]
+        target = apply_rate(income.value, k.share.value)
+        ded = s.functions[pool].deductible
+        if (k.op == "eq" and ded != target) or (k.op == "le" and ded > target):
+            word = "应等于" if k.op == "eq" else "不得高于"
+            problems.append(f"起付线 {format_yuan(ded)} {word} {format_yuan(income.value)} × "
+                            f"{k.share} = {format_yuan(target)}")
+    elif isinstance(k, SharedCap):
+        pools = {_pool_for(c, k.benefit, v) for v in k.visit_types}
+        if None in pools:
+            problems.append(f"{k.benefit.zh}未覆盖全部就医类型")
+        elif len(pools) > 1:
+            ben = c.benefits[k.benefit]
+            for key, sched in ben.schedules.items():
+                covered = set(sched.cap_pools or ben.pools)
+                if sched.cap is not None and not pools <= covered:
+                    problems.append(f"schedules.{key}：年度限额未由门诊和住院共用")
+    elif isinstance(k, QuotaRates):
+        q = c.policy.benefits.major_disease_quota
+        if q is None:
+            return ["未规定重特大疾病单病种限额付费"]
+        if q.basic_insurance_rate.value != k.basic_insurance_rate.value:
+            problems.append(f"医保基金支付比例 {q.basic_insurance_rate} 应为 {k.basic_insurance_rate}")
+        for cat, rate in k.rates.items():
+            got = next((s.rate for s in q.schedules.values() if cat in s.categories), None)
+            if got is None or got.value != rate.value:
+                problems.append(f"{cat.zh}：医疗救助比例 {got} 应为 {rate}")
+    elif isinstance(k, GrantAmount):
+        g = c.policy.benefits.critical_care_grant
+        if g is None or g.amount.value != k.amount.value:
+            problems.append(f"大病关怀救助金额应为 {k.amount}")
+    elif isinstance(k, SubsidyKind):
+        e = c.policy.enrolment_subsidy
+        for cat in k.categories:
+            sched = next((s for s in (e.schedules.values() if e else []) if cat in s.categories),
+                         None)
+            if sched is None or sched.kind != k.subsidy:
+                word = "全额资助" if k.subsidy == "full" else "定额资助"
+                problems.append(f"{cat.zh}：应{word}参保")
+            elif k.split is not None and (
+                sched.split is None
+                or {p: r.value for p, r in sched.split.items()}
+                != {p: r.value for p, r in k.split.items()}
+            ):
+                problems.append(f"{cat.zh}：资金分担比例应为 "
+                                + "、".join(f"{p} {r}" for p, r in k.split.items()))
+    return problems
+
+
+def _tilt_problems(
+    c: CompiledPolicy, k: TiltRule, cat: Category, s: ResolvedSchedule, pool: str
+) -> list[str]:
+    general = c.schedule(k.benefit, Category.ordinary)
+    if general is None:
+        return ["缺少普通参保人员标准"]
+    g, t = general.functions[pool], s.functions[pool]
+    out: list[str] = []
+    want_ded = g.deductible - apply_rate(g.deductible, k.deductible_cut.value)
+    if t.deductible != want_ded:
+        out.append(f"{cat.zh}：起付线 {format_yuan(t.deductible)} 应为 {format_yuan(want_ded)}")
+    want_rates = [r + k.rate_add.value for r in _rates(general, pool)]
+    if _rates(s, pool) != want_rates:
+        out.append(f"{cat.zh}：分段比例应各提高 {k.rate_add}")
+    if k.remove_cap and _cap(s, pool) is not None:
+        out.append(f"{cat.zh}：应取消封顶线")
+    return out
+
+
+def check(c: CompiledPolicy, framework: Framework) -> list[Violation]:
+    out: list[Violation] = []
+    for k in framework.constraints:
+        for detail in _check_one(c, k):
+            out.append(Violation(k.id, k.clause, k.text, detail))
+    return out

@@ -1,0 +1,312 @@
+"""The policy file, as validated data.
+
+One file per policy version (openfisca-style dated parameters would also work;
+our seeds are whole documents with one effective period each, so the version
+is the file). The structure follows the seeds: categories in precedence order,
+cumulative benefits made of pools and per-category schedules, tilts, the quota
+table, the grant, exclusions and enrolment subsidies. Mechanisms live in
+``jiuzhu.domain.engine``; this module only says what a policy may contain.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from jiuzhu.domain.policy.params import MoneyParam, RateParam, Sourced, Strict
+from jiuzhu.domain.vocabulary import Benefit, Category, VisitType
+
+
+class BaseKind(StrEnum):
+    """What a cumulative benefit accumulates over the year (its base C).
+
+    Each is a per-claim increment; the engine sums them per person-year.
+    """
+
+    policy_scope_above_deductible = "policy_scope_above_deductible"
+    """basic_insurance: policy-scope cost above the per-claim deductible."""
+    policy_scope_after_basic = "policy_scope_after_basic"
+    """critical_illness_insurance: policy_scope - basic_insurance."""
+    policy_scope_burden = "policy_scope_burden"
+    """policy_scope - basic_insurance - critical_illness_insurance."""
+    policy_scope_burden_after_other = "policy_scope_burden_after_other"
+    """policy_scope_burden - other_payments (先保险后救助, other payments first)."""
+    burden_after_assistance = "burden_after_assistance"
+    """re_assistance: what medical_assistance left of its own base."""
+    all_left = "all_left"
+    """secondary_assistance: everything still unpaid, out-of-policy cost included."""
+    reasonable_cost = "reasonable_cost"
+    """special / illness-poverty assistance decided on review: the year's reasonable cost."""
+
+
+class DeductibleBasis(StrEnum):
+    yearly = "yearly"
+    per_claim = "per_claim"
+
+
+class Matcher(Sourced):
+    """Which claims fall into a pool: by visit type, optionally level and disease list."""
+
+    visit_types: list[VisitType] = Field(min_length=1)
+    hospital_levels: list[Literal[1, 2, 3]] | None = None
+    diseases: str | None = None
+    """Name of a disease list in ``diseases``: only claims with a listed disease match."""
+
+
+class SegmentSpec(Strict):
+    """A rate up to an upper bound measured above the deductible (``None``: open)."""
+
+    upto: MoneyParam | None = None
+    rate: RateParam
+
+
+class PoolTerms(Sourced):
+    """A schedule's terms for one pool, overriding the schedule's defaults."""
+
+    deductible: MoneyParam | None = None
+    rate: RateParam | None = None
+    segments: list[SegmentSpec] | None = None
+    cap: MoneyParam | None = None
+    """The pool's own yearly cap (a sub-cap inside the shared cap, 杭州 普通门诊 2万)."""
+
+    @model_validator(mode="after")
+    def _rate_xor_segments(self) -> PoolTerms:
+        if self.rate is not None and self.segments is not None:
+            raise ValueError("rate 与 segments 只能写一个")
+        return self
+
+
+class Schedule(PoolTerms):
+    """What a benefit pays one group of categories (或 everyone when ``categories`` is absent)."""
+
+    categories: list[Category] | None = None
+    cap_pools: list[str] | None = None
+    """Pools the schedule's ``cap`` is shared over (default: all pools)."""
+    pools: dict[str, PoolTerms] = Field(default_factory=dict)
+    text: str | None = None
+    """The seed's words for this schedule, shown in explanations."""
+
+
+
+class Tilt(Sourced):
+    """大病保险倾斜: a transformation of the general schedule for named categories."""
+
+    categories: list[Category] = Field(min_length=1)
+    deductible_cut: RateParam | None = None
+    """Share by which the deductible is lowered ("降低50%")."""
+    rate_add: RateParam | None = None
+    """Points added to every segment's rate ("提高5个百分点")."""
+    remove_cap: bool = False
+    pool_deductibles: dict[str, MoneyParam] = Field(default_factory=dict)
+    """A pool's deductible replaced outright ("取消特药起付线": 0.00)."""
+
+
+class ReferralChain(Sourced):
+    """起付线连续计算: a referred transfer pays only the difference of deductibles."""
+
+    categories: list[Category] = Field(min_length=1)
+    visit_types: list[VisitType] = Field(default_factory=lambda: [VisitType.inpatient])
+
+
+class CumulativeBenefit(Sourced):
+    """A benefit that is a cumulative piecewise-linear function of a yearly base."""
+
+    base: BaseKind
+    deductible_basis: DeductibleBasis = DeductibleBasis.yearly
+    desk: bool = True
+    """False: decided on review, not at the one-stop desk (shown as 0.00 with why)."""
+    review_text: str | None = None
+    pools: dict[str, list[Matcher]] = Field(min_length=1)
+    schedules: dict[str, Schedule] = Field(min_length=1)
+    tilts: dict[str, Tilt] = Field(default_factory=dict)
+    referral_chain: ReferralChain | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CumulativeBenefit:
+        seen: dict[Category, str] = {}
+        general = [k for k, s in self.schedules.items() if s.categories is None]
+        if len(general) > 1:
+            raise ValueError(f"最多一个不限类别的 schedule，得到 {general}")
+        for key, sched in self.schedules.items():
+            for cat in sched.categories or []:
+                if cat in seen:
+                    raise ValueError(f"类别 {cat} 同时出现在 schedules.{seen[cat]} 与 schedules.{key}")
+                seen[cat] = key
+            for pool in [*sched.pools, *(sched.cap_pools or [])]:
+                if pool not in self.pools:
+                    raise ValueError(f"schedules.{key} 引用了未定义的 pool {pool!r}")
+            if self.desk:
+                for pool in self.pools:
+                    over = sched.pools.get(pool)
+                    has_own = over is not None and (over.rate or over.segments)
+                    if sched.rate is None and sched.segments is None and not has_own:
+                        raise ValueError(f"schedules.{key} 未给 pool {pool!r} 规定 rate 或 segments")
+        for key, tilt in self.tilts.items():
+            for pool in tilt.pool_deductibles:
+                if pool not in self.pools:
+                    raise ValueError(f"tilts.{key} 引用了未定义的 pool {pool!r}")
+        if self.base is BaseKind.policy_scope_above_deductible and (
+            self.deductible_basis is not DeductibleBasis.per_claim
+        ):
+            raise ValueError("base policy_scope_above_deductible 须配 deductible_basis: per_claim")
+        return self
+
+
+class Disease(Strict):
+    name: str
+    icd10: list[str] = Field(default_factory=list)
+    quota: MoneyParam | None = None
+
+
+class DiseaseList(Sourced):
+    items: list[Disease] = Field(min_length=1)
+
+
+class QuotaSchedule(Sourced):
+    categories: list[Category] = Field(min_length=1)
+    rate: RateParam
+
+
+class MajorDiseaseQuota(Sourced):
+    """山西 重特大疾病单病种最高限额付费: fund, assistance and patient share the quota."""
+
+    disease_list: str
+    requires_quota_hospital: bool = True
+    basic_insurance_rate: RateParam
+    schedules: dict[str, QuotaSchedule] = Field(min_length=1)
+
+
+class CriticalCareGrant(Sourced):
+    """山西 大病关怀救助: a one-off grant per person, not a share of the bill."""
+
+    amount: MoneyParam
+    categories: list[Category] = Field(min_length=1)
+    disease_list: str
+    requires_late_stage: bool = True
+
+
+class ExclusionKind(StrEnum):
+    not_referred = "not_referred"
+    out_of_area_unfiled = "out_of_area_unfiled"
+
+
+class Exclusion(Sourced):
+    kind: ExclusionKind
+    benefits: list[Benefit] = Field(min_length=1)
+    categories: list[Category] | None = None
+    text: str
+
+
+class SubsidySchedule(Sourced):
+    categories: list[Category] = Field(min_length=1)
+    kind: Literal["full", "fixed"]
+    amount: MoneyParam | None = None
+    split: dict[str, RateParam] | None = None
+    """Who pays the subsidy, e.g. 山西 建档立卡: province 70%, county 30%."""
+
+    @model_validator(mode="after")
+    def _amount(self) -> SubsidySchedule:
+        if self.kind == "fixed" and self.amount is None:
+            raise ValueError("定额资助 (kind: fixed) 须写 amount")
+        if self.kind == "full" and self.amount is not None:
+            raise ValueError("全额资助 (kind: full) 不写 amount：资助额即个人缴费额")
+        if self.split is not None and sum(r.value for r in self.split.values()) != 10_000:
+            raise ValueError("split 各方比例之和须为100%")
+        return self
+
+
+class EnrolmentSubsidy(Sourced):
+    premium: MoneyParam
+    """The resident's individual premium for the year (个人缴费标准)."""
+    schedules: dict[str, SubsidySchedule] = Field(min_length=1)
+
+
+class HuiminbaoSubsidy(Sourced):
+    categories: list[Category] = Field(min_length=1)
+    amount: MoneyParam
+
+
+class Categories(Sourced):
+    precedence: list[Category] = Field(min_length=1)
+    """The categories this policy assists, most favoured first (ties in 就高不重复)."""
+
+
+class Effective(Sourced):
+    start: dt.date
+    end: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _order(self) -> Effective:
+        if self.end is not None and self.end < self.start:
+            raise ValueError("effective.end 早于 effective.start")
+        return self
+
+
+class Benefits(Strict):
+    basic_insurance: CumulativeBenefit
+    critical_illness_insurance: CumulativeBenefit
+    medical_assistance: CumulativeBenefit
+    re_assistance: CumulativeBenefit | None = None
+    secondary_assistance: CumulativeBenefit | None = None
+    special_assistance: CumulativeBenefit | None = None
+    illness_poverty_assistance: CumulativeBenefit | None = None
+    major_disease_quota: MajorDiseaseQuota | None = None
+    critical_care_grant: CriticalCareGrant | None = None
+
+    def cumulative(self) -> list[tuple[Benefit, CumulativeBenefit]]:
+        """The cumulative benefits present, in settlement order."""
+        out: list[tuple[Benefit, CumulativeBenefit]] = []
+        for b in Benefit:
+            value = getattr(self, b.value, None)
+            if isinstance(value, CumulativeBenefit):
+                out.append((b, value))
+        return out
+
+
+class Policy(Strict):
+    """A validated policy file."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9-]*-[0-9]{4}$")
+    name: str
+    jurisdiction: str
+    seed: str = Field(pattern=r"^[0-9]{3}$")
+    document: str
+    framework: str | None = None
+    effective: Effective
+    categories: Categories
+    diseases: dict[str, DiseaseList] = Field(default_factory=dict)
+    benefits: Benefits
+    exclusions: list[Exclusion] = Field(default_factory=list)
+    enrolment_subsidy: EnrolmentSubsidy | None = None
+    huiminbao_subsidy: HuiminbaoSubsidy | None = None
+    income_reference: dict[str, MoneyParam] = Field(default_factory=dict)
+    """Per-capita disposable incomes the seed ties thresholds to (人均可支配收入)."""
+
+    @model_validator(mode="after")
+    def _references(self) -> Policy:
+        lists = set(self.diseases)
+        refs: list[tuple[str, str]] = []
+        for b, ben in self.benefits.cumulative():
+            for pool, matchers in ben.pools.items():
+                refs += [(f"benefits.{b}.pools.{pool}", m.diseases) for m in matchers if m.diseases]
+        q = self.benefits.major_disease_quota
+        if q is not None:
+            refs.append(("benefits.major_disease_quota.disease_list", q.disease_list))
+            if q.disease_list in self.diseases:
+                missing = [d.name for d in self.diseases[q.disease_list].items if d.quota is None]
+                if missing:
+                    raise ValueError(f"单病种限额表缺少限额 quota：{'、'.join(missing)}")
+        g = self.benefits.critical_care_grant
+        if g is not None:
+            refs.append(("benefits.critical_care_grant.disease_list", g.disease_list))
+        for where, name in refs:
+            if name not in lists:
+                raise ValueError(f"{where} 引用了未定义的病种目录 {name!r}")
+        return self
+
+    def in_force(self, day: dt.date) -> bool:
+        end = self.effective.end
+        return self.effective.start <= day and (end is None or day <= end)

@@ -1,0 +1,1 @@
+"""Edges that read and write files: policy files, claim JSONL, settlement output."""

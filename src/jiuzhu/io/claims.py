@@ -1,0 +1,218 @@
+"""Read claims (JSON objects, one per line) into validated domain ``Claim``s.
+
+Every problem is reported with the line, the claim and the field, and a bad
+claim never stops the good ones: ``parse_lines`` returns both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from jiuzhu.domain.claims import CategorySpan, Claim, PreSettled
+from jiuzhu.domain.money import Fen, format_yuan, parse_yuan
+from jiuzhu.domain.vocabulary import Category, VisitType
+from jiuzhu.io.errors import flatten
+
+def _money(v: Any) -> Fen:
+    if isinstance(v, bool) or not isinstance(v, str):
+        raise ValueError(f"金额须为带两位小数的元字符串（如 \"1234.56\"），得到 {v!r}")
+    return parse_yuan(v)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+
+class CategorySpanIn(_Model):
+    category: Category
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _order(self) -> CategorySpanIn:
+        if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
+            raise ValueError("valid_to 早于 valid_from")
+        return self
+
+
+class InsuranceIn(_Model):
+    basic_insurance: Fen
+    critical_illness_insurance: Fen
+
+    @field_validator("basic_insurance", "critical_illness_insurance", mode="before")
+    @classmethod
+    def _m(cls, v: Any) -> Fen:
+        return _money(v)
+
+
+class ClaimIn(_Model):
+    """The claim contract of DESIGN.md, plus optional flags for 山西's rules."""
+
+    claim_id: str = Field(min_length=1, max_length=64)
+    person_id: str = Field(min_length=1, max_length=64)
+    category: Category | None = None
+    categories: list[CategorySpanIn] | None = None
+    visit_type: VisitType
+    settlement_date: dt.date
+    admission_date: dt.date
+    hospital_level: Literal[1, 2, 3]
+    referred: bool
+    total: Fen
+    full_self_pay: Fen
+    partial_self_pay: Fen
+    policy_scope: Fen
+    insurance: InsuranceIn | None = None
+    other_payments: Fen = Fen(0)
+    disease: str | None = Field(default=None, max_length=100)
+    out_of_area: bool = False
+    out_of_area_filed: bool = False
+    quota_hospital: bool = False
+    late_stage: bool = False
+
+    @field_validator(
+        "total", "full_self_pay", "partial_self_pay", "policy_scope", "other_payments",
+        mode="before",
+    )
+    @classmethod
+    def _m(cls, v: Any) -> Fen:
+        return _money(v)
+
+    @field_validator("referred", "out_of_area", "out_of_area_filed", "quota_hospital",
+                     "late_stage", mode="before")
+    @classmethod
+    def _strict_bool(cls, v: Any) -> Any:
+        if not isinstance(v, bool):
+            raise ValueError(f"须为 true 或 false，得到 {v!r}")
+        return v
+
+    @field_validator("settlement_date", "admission_date", mode="before")
+    @classmethod
+    def _iso_date(cls, v: Any) -> Any:
+        if not isinstance(v, str):
+            raise ValueError(f"须为日期字符串 YYYY-MM-DD，得到 {v!r}")
+        try:
+            return dt.date.fromisoformat(v)
+        except ValueError:
+            raise ValueError(f"日期不存在或格式不对：{v!r}（应为 YYYY-MM-DD）") from None
+
+
+def _check(claim: ClaimIn) -> list[tuple[str, str]]:
+    """The checks that look at several fields at once."""
+    problems: list[tuple[str, str]] = []
+    if (claim.category is None) == (claim.categories is None):
+        problems.append(("category", "须给出 category 或 categories 之一（且只给一个）"))
+    if claim.categories is not None and not claim.categories:
+        problems.append(("categories", "不能为空列表"))
+    if claim.admission_date > claim.settlement_date:
+        problems.append(("admission_date",
+                         f"入院日期 {claim.admission_date} 晚于结算日期 {claim.settlement_date}"))
+    parts = claim.full_self_pay + claim.partial_self_pay + claim.policy_scope
+    if parts != claim.total:
+        problems.append(("total",
+                         f"总费用 {format_yuan(claim.total)} 不等于 full_self_pay + partial_self_pay"
+                         f" + policy_scope = {format_yuan(parts)}"))
+    if claim.insurance is not None:
+        paid = claim.insurance.basic_insurance + claim.insurance.critical_illness_insurance
+        if paid > claim.policy_scope:
+            problems.append(("insurance",
+                             f"基本医保与大病保险合计 {format_yuan(paid)} 超过政策范围内费用"
+                             f" {format_yuan(claim.policy_scope)}"))
+        elif claim.other_payments > claim.total - paid:
+            problems.append(("other_payments",
+                             f"其他支付 {format_yuan(claim.other_payments)} 超过保险报销后剩余费用"
+                             f" {format_yuan(claim.total - paid)}"))
+    elif claim.other_payments > claim.total:
+        problems.append(("other_payments", "其他支付超过总费用"))
+    if claim.out_of_area_filed and not claim.out_of_area:
+        problems.append(("out_of_area_filed", "只有异地就医（out_of_area: true）才有备案"))
+    return problems
+
+
+def to_domain(c: ClaimIn) -> Claim:
+    if c.category is not None:
+        spans: tuple[CategorySpan, ...] = (CategorySpan(c.category),)
+    else:
+        spans = tuple(CategorySpan(s.category, s.valid_from, s.valid_to) for s in c.categories or [])
+    insurance = None
+    if c.insurance is not None:
+        insurance = PreSettled(c.insurance.basic_insurance, c.insurance.critical_illness_insurance)
+    return Claim(
+        claim_id=c.claim_id, person_id=c.person_id, visit_type=c.visit_type,
+        settlement_date=c.settlement_date, admission_date=c.admission_date,
+        hospital_level=c.hospital_level, referred=c.referred, total=c.total,
+        full_self_pay=c.full_self_pay, partial_self_pay=c.partial_self_pay,
+        policy_scope=c.policy_scope, categories=spans, insurance=insurance,
+        other_payments=c.other_payments, disease=c.disease, out_of_area=c.out_of_area,
+        out_of_area_filed=c.out_of_area_filed, quota_hospital=c.quota_hospital,
+        late_stage=c.late_stage,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class InputError:
+    """A record that was not settled, and why."""
+
+    line: int
+    claim_id: str | None
+    field: str
+    message: str
+
+    def render(self) -> str:
+        who = f"claim {self.claim_id}" if self.claim_id else "（无 claim_id）"
+        return f"错误：第 {self.line} 行 {who}，字段 {self.field or '-'}：{self.message}"
+
+    def to_json(self) -> dict[str, object]:
+        return {"line": self.line, "claim_id": self.claim_id, "field": self.field,
+                "message": self.message}
+
+
+def parse_record(data: Any, line: int) -> Claim | list[InputError]:
+    if not isinstance(data, dict):
+        return [InputError(line, None, "", "每行须为一个 JSON 对象")]
+    raw_id = data.get("claim_id")
+    claim_id = raw_id if isinstance(raw_id, str) and raw_id else None
+    try:
+        parsed = ClaimIn.model_validate(data)
+    except ValidationError as err:
+        return [InputError(line, claim_id, path, msg) for path, msg in flatten(err)]
+    problems = _check(parsed)
+    if problems:
+        return [InputError(line, claim_id, path, msg) for path, msg in problems]
+    return to_domain(parsed)
+
+
+@dataclass(slots=True)
+class Parsed:
+    claims: list[tuple[int, Claim]]
+    errors: list[InputError]
+
+
+def parse_lines(lines: Iterable[str]) -> Parsed:
+    """Parse JSONL. Blank lines are skipped; a repeated claim_id is an error for the repeat."""
+    out = Parsed([], [])
+    seen: dict[str, int] = {}
+    for n, text in enumerate(lines, start=1):
+        if not text.strip():
+            continue
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as err:
+            out.errors.append(InputError(n, None, "", f"不是合法的 JSON：{err.msg}（第 {err.colno} 列）"))
+            continue
+        result = parse_record(data, n)
+        if isinstance(result, list):
+            out.errors.extend(result)
+            continue
+        if result.claim_id in seen:
+            out.errors.append(InputError(n, result.claim_id, "claim_id",
+                                         f"重复的 claim_id（与第 {seen[result.claim_id]} 行相同）"))
+            continue
+        seen[result.claim_id] = n
+        out.claims.append((n, result))
+    return out

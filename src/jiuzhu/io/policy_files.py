@@ -1,0 +1,193 @@
+"""Find, merge and validate policy files.
+
+A deployment overrides shipped values without editing them: put a file with
+``extends: liaocheng-2023`` and only the changed values in a directory named by
+``JIUZHU_POLICY_PATH`` (it is searched before the shipped policies), or pass
+``--override FILE`` / ``--set path=value`` on the command line.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Iterable, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from jiuzhu.domain.engine.rules import CompiledPolicy, RuleError
+from jiuzhu.domain.policy.audit import unsourced
+from jiuzhu.domain.policy.constraints import Framework
+from jiuzhu.domain.policy.model import Policy
+from jiuzhu.io.errors import flatten
+
+POLICY_PATH_ENV = "JIUZHU_POLICY_PATH"
+
+
+class PolicyFileError(Exception):
+    """A policy that cannot be used; ``problems`` are (path inside the file, message)."""
+
+    def __init__(self, source: str, problems: Sequence[tuple[str, str]]) -> None:
+        self.source = source
+        self.problems = list(problems)
+        lines = [f"{source}: {path or '(根)'}: {msg}" for path, msg in self.problems]
+        super().__init__("\n".join(lines))
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML silently keeps the last of two equal keys; a policy must not."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)  # type: ignore[no-untyped-call]
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"重复的键 {key!r}", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,  # type: ignore[arg-type]
+)
+# Dates stay strings until pydantic parses them, so "2023-02-30" is reported, not crashed on.
+_UniqueKeyLoader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def shipped_dir() -> Path:
+    return Path(str(resources.files("jiuzhu") / "policies"))
+
+
+def search_dirs() -> list[Path]:
+    extra = [Path(p) for p in os.environ.get(POLICY_PATH_ENV, "").split(os.pathsep) if p]
+    return [*extra, shipped_dir()]
+
+
+def shipped_ids() -> list[str]:
+    return sorted(p.stem for p in shipped_dir().glob("*.yaml"))
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise PolicyFileError(str(path), [("", f"无法读取文件：{err.strerror}")]) from err
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"第 {mark.line + 1} 行" if mark is not None else ""
+        problem = getattr(err, "problem", None) or str(err)
+        raise PolicyFileError(str(path), [(where, f"YAML 格式错误：{problem}")]) from err
+    if not isinstance(data, dict):
+        raise PolicyFileError(str(path), [("", "政策文件的顶层须为映射")])
+    return data
+
+
+def locate(policy_id: str, skip: Path | None = None) -> Path:
+    for d in search_dirs():
+        candidate = d / f"{policy_id}.yaml"
+        if candidate.is_file() and candidate != skip:
+            return candidate
+    known = "、".join(shipped_ids())
+    raise PolicyFileError(policy_id, [("", f"未知的政策 {policy_id!r}（已有：{known}）")])
+
+
+def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Mappings merge key by key; anything else in ``over`` replaces ``base``."""
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def raw_policy(path: Path, depth: int = 0) -> dict[str, Any]:
+    """The file's mapping with its ``extends`` chain merged in."""
+    data = read_yaml(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if depth > 8:
+        raise PolicyFileError(str(path), [("extends", "extends 嵌套过深（是否循环引用？）")])
+    base = raw_policy(locate(str(parent), skip=path), depth + 1)
+    return deep_merge(base, data)
+
+
+def apply_set(data: dict[str, Any], assignment: str) -> None:
+    """``benefits.medical_assistance.schedules.near_dibao.rate=60%``."""
+    if "=" not in assignment:
+        raise PolicyFileError("--set", [(assignment, "应写成 path=value")])
+    path, value = assignment.split("=", 1)
+    keys = path.strip().split(".")
+    node: Any = data
+    for i, key in enumerate(keys[:-1]):
+        nxt = node[int(key)] if isinstance(node, list) else node.get(key)
+        if nxt is None:
+            where = ".".join(keys[: i + 1])
+            raise PolicyFileError("--set", [(where, "政策中没有这个位置")])
+        node = nxt
+    last = keys[-1]
+    parsed: Any = yaml.load(value, Loader=_UniqueKeyLoader)  # noqa: S506
+    if isinstance(node, list):
+        node[int(last)] = parsed
+    elif isinstance(node.get(last), dict) and not isinstance(parsed, dict):
+        node[last]["value"] = parsed
+    else:
+        node[last] = parsed
+
+
+def build(data: dict[str, Any], source: str) -> Policy:
+    try:
+        policy = Policy.model_validate(data)
+    except ValidationError as err:
+        raise PolicyFileError(source, flatten(err)) from err
+    missing = unsourced(policy)
+    if missing:
+        raise PolicyFileError(source, [(p, "取值没有条款出处（clause）") for p in missing])
+    return policy
+
+
+def load_policy(
+    ref: str, overrides: Iterable[str | Path] = (), sets: Iterable[str] = ()
+) -> Policy:
+    """Load a policy by ID or file path, then apply override files and ``--set`` values."""
+    path = Path(ref)
+    if not (ref.endswith((".yaml", ".yml")) and path.is_file()):
+        path = locate(ref)
+    data = raw_policy(path)
+    for over in overrides:
+        data = deep_merge(data, read_yaml(Path(over)))
+    for assignment in sets:
+        apply_set(data, assignment)
+    return build(data, str(path))
+
+
+def compile_policy(policy: Policy, source: str = "") -> CompiledPolicy:
+    try:
+        return CompiledPolicy(policy)
+    except RuleError as err:
+        raise PolicyFileError(source or policy.id, [("benefits", str(err))]) from err
+
+
+def load_framework(framework_id: str) -> Framework:
+    for d in search_dirs():
+        path = d / "frameworks" / f"{framework_id}.yaml"
+        if path.is_file():
+            try:
+                return Framework.model_validate(read_yaml(path))
+            except ValidationError as err:
+                raise PolicyFileError(str(path), flatten(err)) from err
+    raise PolicyFileError(framework_id, [("framework", f"未知的省级框架 {framework_id!r}")])
