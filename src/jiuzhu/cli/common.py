@@ -14,11 +14,15 @@ from jiuzhu.domain.engine.settlement import Settlement
 from jiuzhu.io.claims import InputError, parse_lines
 from jiuzhu.io.policy_files import PolicyFileError, compile_policy, load_policy
 
-PolicyOpt = Annotated[str, typer.Option("--policy", "-p", help="政策 ID（如 liaocheng-2023）或政策文件路径")]
+PolicyOpt = Annotated[
+    str, typer.Option("--policy", "-p", help="政策 ID（如 liaocheng-2023）或政策文件路径")
+]
 InputOpt = Annotated[str, typer.Option("--input", "-i", help="单据文件（JSONL），- 表示标准输入")]
 OverrideOpt = Annotated[
     list[Path] | None,
-    typer.Option("--override", help="覆盖政策取值的 YAML 文件（可多次）", exists=True, dir_okay=False),
+    typer.Option(
+        "--override", help="覆盖政策取值的 YAML 文件（可多次）", exists=True, dir_okay=False
+    ),
 ]
 SetOpt = Annotated[
     list[str] | None, typer.Option("--set", help="覆盖单个取值：path=value（可多次）")
@@ -63,8 +67,9 @@ def settle_input(
     results = settle_claims(compiled, [c for _, c in parsed.claims])
     for result in results:
         if isinstance(result, ClaimRejected):
-            errors.append(InputError(line_of[result.claim_id], result.claim_id, result.field,
-                                     result.message))
+            errors.append(
+                InputError(line_of[result.claim_id], result.claim_id, result.field, result.message)
+            )
         else:
             settlements.append(result)
     errors.sort(key=lambda e: e.line)

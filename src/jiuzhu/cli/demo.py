@@ -46,7 +46,9 @@ def demo() -> None:
             bad = len(parsed.errors)
             for _, claim in ordered:
                 try:
-                    out.append(engine.settle(claim, states.setdefault(claim.person_id, PersonState())))
+                    out.append(
+                        engine.settle(claim, states.setdefault(claim.person_id, PersonState()))
+                    )
                 except ClaimRejected:
                     bad += 1
                 progress.advance(task)
@@ -54,8 +56,9 @@ def demo() -> None:
     table = Table(title="样例年度结算汇总（元）", title_justify="left")
     table.add_column("项目", no_wrap=True)
     for pid, policy in policies.items():
-        table.add_column(f"{policy.jurisdiction.split('（')[0][:6]}\n{pid}", justify="right",
-                         no_wrap=True)
+        table.add_column(
+            f"{policy.jurisdiction.split('（')[0][:6]}\n{pid}", justify="right", no_wrap=True
+        )
     sums = {pid: summarize(s) for pid, s in results.items()}
     table.add_row("结算单据数", *[str(sums[p][0].claims) for p in policies])
     table.add_row("医疗总费用", *[format_yuan(sums[p][0].total) for p in policies])
@@ -64,16 +67,23 @@ def demo() -> None:
             table.add_row(b.zh, *[format_yuan(sums[p][0].by_benefit[b]) for p in policies])
     table.add_row("个人负担", *[format_yuan(sums[p][0].personal) for p in policies])
     table.add_row("大病关怀救助（另行发放）", *[format_yuan(sums[p][0].grants) for p in policies])
-    table.add_row("医疗费用综合保障率", *[percent(sums[p][0].protected, sums[p][0].total)
-                                   for p in policies])
-    table.add_row("医疗费用个人负担率", *[percent(sums[p][0].personal, sums[p][0].total)
-                                   for p in policies])
-    table.add_row("救助对象综合保障率", *[percent(sums[p][1].protected, sums[p][1].total)
-                                   for p in policies])
-    table.add_row("救助对象个人负担率", *[percent(sums[p][1].personal, sums[p][1].total)
-                                   for p in policies])
+    table.add_row(
+        "医疗费用综合保障率", *[percent(sums[p][0].protected, sums[p][0].total) for p in policies]
+    )
+    table.add_row(
+        "医疗费用个人负担率", *[percent(sums[p][0].personal, sums[p][0].total) for p in policies]
+    )
+    table.add_row(
+        "救助对象综合保障率", *[percent(sums[p][1].protected, sums[p][1].total) for p in policies]
+    )
+    table.add_row(
+        "救助对象个人负担率", *[percent(sums[p][1].personal, sums[p][1].total) for p in policies]
+    )
     console.print(table)
-    console.print("年度：" + "，".join(f"{p} {demo_year(pol)}" for p, pol in policies.items()) +
-                  "。基本医保、大病保险按各政策文件中的假定值计算（assumed，见 jiuzhu policy show）。")
+    console.print(
+        "年度："
+        + "，".join(f"{p} {demo_year(pol)}" for p, pol in policies.items())
+        + "。基本医保、大病保险按各政策文件中的假定值计算（assumed，见 jiuzhu policy show）。"
+    )
     if any(rejected.values()):
         console.print("未结算单据：" + "，".join(f"{p} {n}" for p, n in rejected.items() if n))

@@ -17,8 +17,10 @@ _NAMES["critical_care_grant"] = GRANT_ZH
 
 
 def render_settlement(console: Console, s: Settlement, policy: Policy) -> None:
-    title = (f"单据 {s.claim_id}　参保人 {mask_id(s.person_id)}　{s.category.zh}　"
-             f"{policy.name}（{policy.id}）")
+    title = (
+        f"单据 {s.claim_id}　参保人 {mask_id(s.person_id)}　{s.category.zh}　"
+        f"{policy.name}（{policy.id}）"
+    )
     table = Table(title=title, show_lines=True, title_justify="left", expand=True)
     table.add_column("项目", no_wrap=True)
     table.add_column("金额（元）", justify="right", no_wrap=True)

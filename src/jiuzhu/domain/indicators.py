@@ -30,7 +30,10 @@ class Totals:
 
     @property
     def protected(self) -> int:
-        """All tiers + assistance + other payments (the hospital's quota excess is not a payment)."""
+        """All tiers + assistance + other payments.
+
+        The hospital's excess over a quota is not a payment to the patient, so it is left out.
+        """
         return sum(v for b, v in self.by_benefit.items() if b is not Benefit.hospital_borne)
 
 

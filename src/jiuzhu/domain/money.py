@@ -40,10 +40,10 @@ def parse_yuan(text: str, *, allow_negative: bool = False) -> Fen:
     upstream than something to guess about.
     """
     if not isinstance(text, str):
-        raise MoneyFormatError(f"金额须为字符串（如 \"1234.56\"），得到 {type(text).__name__}")
+        raise MoneyFormatError(f'金额须为字符串（如 "1234.56"），得到 {type(text).__name__}')
     m = _YUAN.match(text)
     if m is None:
-        raise MoneyFormatError(f"金额格式不正确：{text!r}，应为保留两位小数的元，如 \"1234.56\"")
+        raise MoneyFormatError(f'金额格式不正确：{text!r}，应为保留两位小数的元，如 "1234.56"')
     sign, whole, cents = m.groups()
     value = int(whole) * 100 + int(cents)
     if sign:
@@ -63,10 +63,10 @@ def format_yuan(fen: int) -> str:
 def parse_rate(text: str) -> BasisPoints:
     """Parse ``"70%"`` / ``"0.8%"`` into basis points, exactly."""
     if not isinstance(text, str):
-        raise RateFormatError(f"比例须为百分数字符串（如 \"70%\"），得到 {text!r}")
+        raise RateFormatError(f'比例须为百分数字符串（如 "70%"），得到 {text!r}')
     m = _PERCENT.match(text.strip())
     if m is None:
-        raise RateFormatError(f"比例格式不正确：{text!r}，应为百分数，如 \"70%\" 或 \"0.8%\"")
+        raise RateFormatError(f'比例格式不正确：{text!r}，应为百分数，如 "70%" 或 "0.8%"')
     whole, frac = m.groups()
     bp = int(whole) * 100 + int((frac or "").ljust(2, "0"))
     return BasisPoints(bp)

@@ -57,7 +57,7 @@ class Piecewise:
         return Fen(value)
 
     def describe(self, shared_cap: Fen | None = None, per_claim: bool = False) -> str:
-        """The function in words a reviewer reads, e.g. ``超过起付线3000.00的部分按50%，封顶15000.00``.
+        """The function in words a reviewer reads, e.g. ``超过起付线3000.00的部分按50%``.
 
         ``shared_cap`` is the yearly cap the function shares with other pools;
         ``per_claim`` says the deductible was already taken off each claim.

@@ -19,9 +19,10 @@ from jiuzhu.domain.money import Fen, format_yuan, parse_yuan
 from jiuzhu.domain.vocabulary import Category, VisitType
 from jiuzhu.io.errors import flatten
 
+
 def _money(v: Any) -> Fen:
     if isinstance(v, bool) or not isinstance(v, str):
-        raise ValueError(f"金额须为带两位小数的元字符串（如 \"1234.56\"），得到 {v!r}")
+        raise ValueError(f'金额须为带两位小数的元字符串（如 "1234.56"），得到 {v!r}')
     return parse_yuan(v)
 
 
@@ -76,15 +77,25 @@ class ClaimIn(_Model):
     late_stage: bool = False
 
     @field_validator(
-        "total", "full_self_pay", "partial_self_pay", "policy_scope", "other_payments",
+        "total",
+        "full_self_pay",
+        "partial_self_pay",
+        "policy_scope",
+        "other_payments",
         mode="before",
     )
     @classmethod
     def _m(cls, v: Any) -> Fen:
         return _money(v)
 
-    @field_validator("referred", "out_of_area", "out_of_area_filed", "quota_hospital",
-                     "late_stage", mode="before")
+    @field_validator(
+        "referred",
+        "out_of_area",
+        "out_of_area_filed",
+        "quota_hospital",
+        "late_stage",
+        mode="before",
+    )
     @classmethod
     def _strict_bool(cls, v: Any) -> Any:
         if not isinstance(v, bool):
@@ -110,23 +121,39 @@ def _check(claim: ClaimIn) -> list[tuple[str, str]]:
     if claim.categories is not None and not claim.categories:
         problems.append(("categories", "不能为空列表"))
     if claim.admission_date > claim.settlement_date:
-        problems.append(("admission_date",
-                         f"入院日期 {claim.admission_date} 晚于结算日期 {claim.settlement_date}"))
+        problems.append(
+            (
+                "admission_date",
+                f"入院日期 {claim.admission_date} 晚于结算日期 {claim.settlement_date}",
+            )
+        )
     parts = claim.full_self_pay + claim.partial_self_pay + claim.policy_scope
     if parts != claim.total:
-        problems.append(("total",
-                         f"总费用 {format_yuan(claim.total)} 不等于 full_self_pay + partial_self_pay"
-                         f" + policy_scope = {format_yuan(parts)}"))
+        problems.append(
+            (
+                "total",
+                f"总费用 {format_yuan(claim.total)} 不等于 full_self_pay + partial_self_pay"
+                f" + policy_scope = {format_yuan(parts)}",
+            )
+        )
     if claim.insurance is not None:
         paid = claim.insurance.basic_insurance + claim.insurance.critical_illness_insurance
         if paid > claim.policy_scope:
-            problems.append(("insurance",
-                             f"基本医保与大病保险合计 {format_yuan(paid)} 超过政策范围内费用"
-                             f" {format_yuan(claim.policy_scope)}"))
+            problems.append(
+                (
+                    "insurance",
+                    f"基本医保与大病保险合计 {format_yuan(paid)} 超过政策范围内费用"
+                    f" {format_yuan(claim.policy_scope)}",
+                )
+            )
         elif claim.other_payments > claim.total - paid:
-            problems.append(("other_payments",
-                             f"其他支付 {format_yuan(claim.other_payments)} 超过保险报销后剩余费用"
-                             f" {format_yuan(claim.total - paid)}"))
+            problems.append(
+                (
+                    "other_payments",
+                    f"其他支付 {format_yuan(claim.other_payments)} 超过保险报销后剩余费用"
+                    f" {format_yuan(claim.total - paid)}",
+                )
+            )
     elif claim.other_payments > claim.total:
         problems.append(("other_payments", "其他支付超过总费用"))
     if claim.out_of_area_filed and not claim.out_of_area:
@@ -138,18 +165,31 @@ def to_domain(c: ClaimIn) -> Claim:
     if c.category is not None:
         spans: tuple[CategorySpan, ...] = (CategorySpan(c.category),)
     else:
-        spans = tuple(CategorySpan(s.category, s.valid_from, s.valid_to) for s in c.categories or [])
+        spans = tuple(
+            CategorySpan(s.category, s.valid_from, s.valid_to) for s in c.categories or []
+        )
     insurance = None
     if c.insurance is not None:
         insurance = PreSettled(c.insurance.basic_insurance, c.insurance.critical_illness_insurance)
     return Claim(
-        claim_id=c.claim_id, person_id=c.person_id, visit_type=c.visit_type,
-        settlement_date=c.settlement_date, admission_date=c.admission_date,
-        hospital_level=c.hospital_level, referred=c.referred, total=c.total,
-        full_self_pay=c.full_self_pay, partial_self_pay=c.partial_self_pay,
-        policy_scope=c.policy_scope, categories=spans, insurance=insurance,
-        other_payments=c.other_payments, disease=c.disease, out_of_area=c.out_of_area,
-        out_of_area_filed=c.out_of_area_filed, quota_hospital=c.quota_hospital,
+        claim_id=c.claim_id,
+        person_id=c.person_id,
+        visit_type=c.visit_type,
+        settlement_date=c.settlement_date,
+        admission_date=c.admission_date,
+        hospital_level=c.hospital_level,
+        referred=c.referred,
+        total=c.total,
+        full_self_pay=c.full_self_pay,
+        partial_self_pay=c.partial_self_pay,
+        policy_scope=c.policy_scope,
+        categories=spans,
+        insurance=insurance,
+        other_payments=c.other_payments,
+        disease=c.disease,
+        out_of_area=c.out_of_area,
+        out_of_area_filed=c.out_of_area_filed,
+        quota_hospital=c.quota_hospital,
         late_stage=c.late_stage,
     )
 
@@ -168,8 +208,12 @@ class InputError:
         return f"错误：第 {self.line} 行 {who}，字段 {self.field or '-'}：{self.message}"
 
     def to_json(self) -> dict[str, object]:
-        return {"line": self.line, "claim_id": self.claim_id, "field": self.field,
-                "message": self.message}
+        return {
+            "line": self.line,
+            "claim_id": self.claim_id,
+            "field": self.field,
+            "message": self.message,
+        }
 
 
 def parse_record(data: Any, line: int) -> Claim | list[InputError]:
@@ -203,15 +247,23 @@ def parse_lines(lines: Iterable[str]) -> Parsed:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as err:
-            out.errors.append(InputError(n, None, "", f"不是合法的 JSON：{err.msg}（第 {err.colno} 列）"))
+            out.errors.append(
+                InputError(n, None, "", f"不是合法的 JSON：{err.msg}（第 {err.colno} 列）")
+            )
             continue
         result = parse_record(data, n)
         if isinstance(result, list):
             out.errors.extend(result)
             continue
         if result.claim_id in seen:
-            out.errors.append(InputError(n, result.claim_id, "claim_id",
-                                         f"重复的 claim_id（与第 {seen[result.claim_id]} 行相同）"))
+            out.errors.append(
+                InputError(
+                    n,
+                    result.claim_id,
+                    "claim_id",
+                    f"重复的 claim_id（与第 {seen[result.claim_id]} 行相同）",
+                )
+            )
             continue
         seen[result.claim_id] = n
         out.claims.append((n, result))

@@ -44,7 +44,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     seen: set[Any] = set()
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node)
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"重复的键 {key!r}", key_node.start_mark
@@ -55,7 +55,7 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict
 
 _UniqueKeyLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,  # type: ignore[arg-type]
+    _construct_mapping,
 )
 # Dates stay strings until pydantic parses them, so "2023-02-30" is reported, not crashed on.
 _UniqueKeyLoader.yaml_implicit_resolvers = {
@@ -83,7 +83,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
     except OSError as err:
         raise PolicyFileError(str(path), [("", f"无法读取文件：{err.strerror}")]) from err
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"第 {mark.line + 1} 行" if mark is not None else ""
@@ -140,7 +140,7 @@ def apply_set(data: dict[str, Any], assignment: str) -> None:
             raise PolicyFileError("--set", [(where, "政策中没有这个位置")])
         node = nxt
     last = keys[-1]
-    parsed: Any = yaml.load(value, Loader=_UniqueKeyLoader)  # noqa: S506
+    parsed: Any = yaml.load(value, Loader=_UniqueKeyLoader)
     if isinstance(node, list):
         node[int(last)] = parsed
     elif isinstance(node.get(last), dict) and not isinstance(parsed, dict):
@@ -160,9 +160,7 @@ def build(data: dict[str, Any], source: str) -> Policy:
     return policy
 
 
-def load_policy(
-    ref: str, overrides: Iterable[str | Path] = (), sets: Iterable[str] = ()
-) -> Policy:
+def load_policy(ref: str, overrides: Iterable[str | Path] = (), sets: Iterable[str] = ()) -> Policy:
     """Load a policy by ID or file path, then apply override files and ``--set`` values."""
     path = Path(ref)
     if not (ref.endswith((".yaml", ".yml")) and path.is_file()):

@@ -119,23 +119,33 @@ class ReferenceEngine:
         other = claim.other_payments
         s.amounts[Benefit.other_payments] = other
         if other:
-            s.lines.append(Line(Benefit.other_payments.value, other,
-                                "其他补充医疗保险、商业保险、社会捐赠等先行支付（先保险后救助）"))
+            s.lines.append(
+                Line(
+                    Benefit.other_payments.value,
+                    other,
+                    "其他补充医疗保险、商业保险、社会捐赠等先行支付（先保险后救助）",
+                )
+            )
         burden = claim.policy_scope - bi - cii
         bases: dict[BaseKind, int] = {
             BaseKind.policy_scope_burden: burden,
             BaseKind.policy_scope_burden_after_other: max(0, burden - other),
         }
-        for benefit in (Benefit.medical_assistance, Benefit.re_assistance,
-                        Benefit.secondary_assistance, Benefit.special_assistance,
-                        Benefit.illness_poverty_assistance):
+        for benefit in (
+            Benefit.medical_assistance,
+            Benefit.re_assistance,
+            Benefit.secondary_assistance,
+            Benefit.special_assistance,
+            Benefit.illness_poverty_assistance,
+        ):
             ben = self.c.benefits.get(benefit)
             if ben is None:
                 continue
             if benefit is Benefit.re_assistance:
                 ma = self.c.benefits[Benefit.medical_assistance]
                 bases[BaseKind.burden_after_assistance] = max(
-                    0, bases[ma.base] - s.amount(Benefit.medical_assistance))
+                    0, bases[ma.base] - s.amount(Benefit.medical_assistance)
+                )
             bases[BaseKind.all_left] = claim.total - s.paid()
             self._assist(claim, trial, ystate, benefit, ben, bases, excluded.get(benefit))
         return trial
@@ -145,10 +155,10 @@ class ReferenceEngine:
         for ex in self.policy.exclusions:
             if ex.categories is not None and category not in ex.categories:
                 continue
-            hit = (
-                (ex.kind is ExclusionKind.not_referred and not claim.referred)
-                or (ex.kind is ExclusionKind.out_of_area_unfiled
-                    and claim.out_of_area and not claim.out_of_area_filed)
+            hit = (ex.kind is ExclusionKind.not_referred and not claim.referred) or (
+                ex.kind is ExclusionKind.out_of_area_unfiled
+                and claim.out_of_area
+                and not claim.out_of_area_filed
             )
             if hit:
                 for b in ex.benefits:
@@ -177,8 +187,10 @@ class ReferenceEngine:
         amount = f_after - f_before
         per_claim = bool(sched.per_claim_deductibles)
         shared = sched.shared_cap if pool in sched.cap_pools else None
-        formula = (f"F(C)：{fn.describe(shared, per_claim)}；C {_y(before)} → {_y(after)}；"
-                   f"F({_y(after)}) − F({_y(before)}) = {_y(f_after)} − {_y(f_before)} = {_y(amount)}")
+        formula = (
+            f"F(C)：{fn.describe(shared, per_claim)}；C {_y(before)} → {_y(after)}；"
+            f"F({_y(after)}) − F({_y(before)}) = {_y(f_after)} − {_y(f_before)} = {_y(amount)}"
+        )
         if fn.cap is not None and fn.cap - ps.paid < amount:
             amount = max(0, fn.cap - ps.paid)
             formula += f"；本项年度限额 {_y(fn.cap)} 已用 {_y(ps.paid)}，以 {_y(amount)} 为限"
@@ -207,7 +219,13 @@ class ReferenceEngine:
         if claim.insurance is not None:
             amount = claim.insurance.basic_insurance
             s.amounts[b] = amount
-            s.lines.append(Line(b.value, amount, "基本医疗保险统筹基金支付（医保信息平台已结算，按结算结果计入）"))
+            s.lines.append(
+                Line(
+                    b.value,
+                    amount,
+                    "基本医疗保险统筹基金支付（医保信息平台已结算，按结算结果计入）",
+                )
+            )
             return amount
         ben = self.c.benefits[b]
         sched = self.c.schedule(b, trial.category)
@@ -218,12 +236,15 @@ class ReferenceEngine:
         own = sched.per_claim_deductibles.get(pool, Fen(0))
         deductible, chain_note = self._chained_deductible(claim, trial, ystate, ben, own)
         increment = max(0, claim.policy_scope - deductible)
-        amount, formula = self._cumulative(trial, ystate, sched, pool, increment,
-                                           claim.policy_scope)
+        amount, formula = self._cumulative(
+            trial, ystate, sched, pool, increment, claim.policy_scope
+        )
         s.amounts[b] = amount
-        text = (f"基本医疗保险（{claim.visit_type.zh}，{claim.hospital_level}级医院）："
-                f"政策范围内费用 {_y(claim.policy_scope)} 减本次起付线 {_y(deductible)}"
-                f"{chain_note}，计入年度累计 C")
+        text = (
+            f"基本医疗保险（{claim.visit_type.zh}，{claim.hospital_level}级医院）："
+            f"政策范围内费用 {_y(claim.policy_scope)} 减本次起付线 {_y(deductible)}"
+            f"{chain_note}，计入年度累计 C"
+        )
         s.lines.append(Line(b.value, amount, text, self._clause(sched), Fen(increment), formula))
         return amount
 
@@ -235,14 +256,20 @@ class ReferenceEngine:
         if chain is None or claim.visit_type not in chain.visit_types:
             return own, ""
         paid_before = 0
-        if (trial.category in chain.categories and claim.referred and ystate.chain is not None
-                and ystate.chain[0].toordinal() == claim.admission_date.toordinal()):
+        if (
+            trial.category in chain.categories
+            and claim.referred
+            and ystate.chain is not None
+            and ystate.chain[0].toordinal() == claim.admission_date.toordinal()
+        ):
             paid_before = ystate.chain[1]
         deductible = Fen(max(0, own - paid_before))
         trial.chain = (today, paid_before + deductible)
         if paid_before:
-            note = (f"（转诊起付线连续计算：本院起付线 {_y(own)}，转出医院已付 {_y(paid_before)}，"
-                    f"{chain.clause}）")
+            note = (
+                f"（转诊起付线连续计算：本院起付线 {_y(own)}，转出医院已付 {_y(paid_before)}，"
+                f"{chain.clause}）"
+            )
             return deductible, note
         return deductible, ""
 
@@ -252,7 +279,9 @@ class ReferenceEngine:
         if claim.insurance is not None:
             amount = claim.insurance.critical_illness_insurance
             s.amounts[b] = amount
-            s.lines.append(Line(b.value, amount, "大病保险支付（医保信息平台已结算，按结算结果计入）"))
+            s.lines.append(
+                Line(b.value, amount, "大病保险支付（医保信息平台已结算，按结算结果计入）")
+            )
             return amount
         sched = self.c.schedule(b, trial.category)
         pool = self.c.pool_of(b, claim)
@@ -263,7 +292,7 @@ class ReferenceEngine:
         amount, formula = self._cumulative(trial, ystate, sched, pool, increment, increment)
         s.amounts[b] = amount
         tilt = f"（{trial.category.zh}倾斜支付）" if sched.tilt else ""
-        text = (f"大病保险{tilt}：年度累计基本医保报销后政策范围内个人负担 C（本次 {_y(increment)}）")
+        text = f"大病保险{tilt}：年度累计基本医保报销后政策范围内个人负担 C（本次 {_y(increment)}）"
         s.lines.append(Line(b.value, amount, text, self._clause(sched), Fen(increment), formula))
         return amount
 
@@ -288,9 +317,14 @@ class ReferenceEngine:
             return
         if pool is None:
             if sched is not None:
-                s.lines.append(Line(benefit.value, Fen(0),
-                                    f"{benefit.zh}：{claim.visit_type.zh}费用不在本政策{benefit.zh}保障范围内",
-                                    ben.clause))
+                s.lines.append(
+                    Line(
+                        benefit.value,
+                        Fen(0),
+                        f"{benefit.zh}：{claim.visit_type.zh}费用不在本政策{benefit.zh}保障范围内",
+                        ben.clause,
+                    )
+                )
             return
         if sched is None:
             # The base keeps counting the whole year, whatever the category (DESIGN.md).
@@ -302,16 +336,18 @@ class ReferenceEngine:
         s.amounts[benefit] = amount
         what = sched.text or f"{benefit.zh}（{trial.category.zh}）"
         text = f"{what}；本次计入基数 {_y(increment)}（{_BASE_ZH[ben.base]}）"
-        s.lines.append(Line(benefit.value, amount, text, self._clause(sched), Fen(increment),
-                            formula))
+        s.lines.append(
+            Line(benefit.value, amount, text, self._clause(sched), Fen(increment), formula)
+        )
 
     @staticmethod
     def _not_paid_line(
         benefit: Benefit, ben: CumulativeBenefit, sched: ResolvedSchedule, ex: Exclusion | None
     ) -> Line:
         if ex is not None:
-            return Line(benefit.value, Fen(0), f"{benefit.zh}不予支付：{ex.text}",
-                        ex.clause or sched.clause)
+            return Line(
+                benefit.value, Fen(0), f"{benefit.zh}不予支付：{ex.text}", ex.clause or sched.clause
+            )
         note = ben.review_text or "该项待遇需经审核认定，一站式结算不予支付"
         return Line(benefit.value, Fen(0), f"{benefit.zh}：{note}", sched.clause)
 
@@ -334,25 +370,45 @@ class ReferenceEngine:
         within = min(claim.total, quota)
         excess = claim.total - within
         s.amounts[Benefit.hospital_borne] = Fen(excess)
-        s.lines.append(Line(Benefit.hospital_borne.value, Fen(excess),
-                            f"{disease}单病种限额 {_y(quota)}：总费用 {_y(claim.total)}，"
-                            f"超过限额的 {_y(excess)} 由定点医疗机构承担", q.clause, Fen(claim.total),
-                            f"max(0, {_y(claim.total)} − {_y(quota)}) = {_y(excess)}"))
+        s.lines.append(
+            Line(
+                Benefit.hospital_borne.value,
+                Fen(excess),
+                f"{disease}单病种限额 {_y(quota)}：总费用 {_y(claim.total)}，"
+                f"超过限额的 {_y(excess)} 由定点医疗机构承担",
+                q.clause,
+                Fen(claim.total),
+                f"max(0, {_y(claim.total)} − {_y(quota)}) = {_y(excess)}",
+            )
+        )
         if claim.insurance is not None:
             bi = claim.insurance.basic_insurance
             cii = claim.insurance.critical_illness_insurance
-            s.lines.append(Line(Benefit.basic_insurance.value, bi,
-                                "基本医疗保险支付（医保信息平台已结算，按结算结果计入）"))
+            s.lines.append(
+                Line(
+                    Benefit.basic_insurance.value,
+                    bi,
+                    "基本医疗保险支付（医保信息平台已结算，按结算结果计入）",
+                )
+            )
         else:
-            bi = self._linear(trial, ystate, Benefit.basic_insurance, within,
-                              q.basic_insurance_rate.value)
+            bi = self._linear(
+                trial, ystate, Benefit.basic_insurance, within, q.basic_insurance_rate.value
+            )
             cii = Fen(0)
-            s.lines.append(Line(Benefit.basic_insurance.value, bi,
-                                f"单病种限额内费用由城乡居民医保基金支付"
-                                f"{format_rate(q.basic_insurance_rate.value)}",
-                                q.basic_insurance_rate.clause or q.clause, Fen(within),
-                                self._linear_formula(ystate, Benefit.basic_insurance, within,
-                                                     q.basic_insurance_rate.value)))
+            s.lines.append(
+                Line(
+                    Benefit.basic_insurance.value,
+                    bi,
+                    f"单病种限额内费用由城乡居民医保基金支付"
+                    f"{format_rate(q.basic_insurance_rate.value)}",
+                    q.basic_insurance_rate.clause or q.clause,
+                    Fen(within),
+                    self._linear_formula(
+                        ystate, Benefit.basic_insurance, within, q.basic_insurance_rate.value
+                    ),
+                )
+            )
         s.amounts[Benefit.basic_insurance] = bi
         s.amounts[Benefit.critical_illness_insurance] = cii
         s.amounts[Benefit.other_payments] = claim.other_payments
@@ -365,10 +421,17 @@ class ReferenceEngine:
             amount = Fen(max(0, left))
             formula += f"；以限额内剩余 {_y(left)} 为限"
         s.amounts[Benefit.major_disease_quota] = amount
-        s.lines.append(Line(Benefit.major_disease_quota.value, amount,
-                            f"重特大疾病单病种限额付费：{trial.category.zh}限额内费用由医疗救助基金救助"
-                            f"{rate}（不受医疗救助年度封顶线限制）；余下由患者负担，不再另行医疗救助",
-                            rate.clause or q.clause, Fen(within), formula))
+        s.lines.append(
+            Line(
+                Benefit.major_disease_quota.value,
+                amount,
+                f"重特大疾病单病种限额付费：{trial.category.zh}限额内费用由医疗救助基金救助"
+                f"{rate}（不受医疗救助年度封顶线限制）；余下由患者负担，不再另行医疗救助",
+                rate.clause or q.clause,
+                Fen(within),
+                formula,
+            )
+        )
 
     def _linear(self, trial: Trial, ystate: YearState, b: Benefit, inc: int, rate: int) -> Fen:
         ps = ystate.pool(b, QUOTA_POOL)
@@ -380,8 +443,10 @@ class ReferenceEngine:
         ps = ystate.pool(b, QUOTA_POOL)
         r = format_rate(rate)
         before, after = ps.base, ps.base + inc
-        return (f"{r}×{_y(after)} − {r}×{_y(before)} = "
-                f"{_y(apply_rate(after, rate))} − {_y(apply_rate(before, rate))}")
+        return (
+            f"{r}×{_y(after)} − {r}×{_y(before)} = "
+            f"{_y(apply_rate(after, rate))} − {_y(apply_rate(before, rate))}"
+        )
 
     def _grant(self, claim: Claim, settlement: Settlement, state: PersonState) -> None:
         g = self.policy.benefits.critical_care_grant
@@ -397,10 +462,15 @@ class ReferenceEngine:
             return
         settlement.critical_care_grant = g.amount.value
         state.grant_paid = True
-        settlement.lines.append(Line(
-            "critical_care_grant", g.amount.value,
-            f"大病关怀救助：身患{disease}且病情处于晚期，给予一次性救助 {_y(g.amount.value)} 元"
-            "（直接发放给本人，不冲抵本次医疗费用）", g.amount.clause or g.clause))
+        settlement.lines.append(
+            Line(
+                "critical_care_grant",
+                g.amount.value,
+                f"大病关怀救助：身患{disease}且病情处于晚期，给予一次性救助 {_y(g.amount.value)} 元"
+                "（直接发放给本人，不冲抵本次医疗费用）",
+                g.amount.clause or g.clause,
+            )
+        )
 
     # ------------------------------------------------------------------ state
     def _commit(self, trial: Trial, ystate: YearState) -> None:
@@ -420,7 +490,9 @@ _BASE_ZH: dict[BaseKind, str] = {
     BaseKind.policy_scope_above_deductible: "超过起付线的政策范围内费用",
     BaseKind.policy_scope_after_basic: "基本医保报销后政策范围内个人负担",
     BaseKind.policy_scope_burden: "经基本医保、大病保险报销后政策范围内个人负担",
-    BaseKind.policy_scope_burden_after_other: "经基本医保、大病保险及其他补充保险支付后政策范围内个人负担",
+    BaseKind.policy_scope_burden_after_other: (
+        "经基本医保、大病保险及其他补充保险支付后政策范围内个人负担"
+    ),
     BaseKind.burden_after_assistance: "三重制度保障后政策范围内个人负担",
     BaseKind.all_left: "前述各项支付后个人负担的医疗总费用（含政策范围外）",
     BaseKind.reasonable_cost: "年度合理医疗费用",

@@ -102,8 +102,9 @@ def resolve(
     benefit: Benefit, ben: CumulativeBenefit, category: Category
 ) -> ResolvedSchedule | None:
     """The schedule in force for ``category``, tilt applied; None if it pays nothing."""
-    key = next((k for k, s in ben.schedules.items() if s.categories and category in s.categories),
-               None)
+    key = next(
+        (k for k, s in ben.schedules.items() if s.categories and category in s.categories), None
+    )
     if key is None:
         key = next((k for k, s in ben.schedules.items() if s.categories is None), None)
     if key is None:

@@ -24,7 +24,10 @@ class ParamInfo:
 
 
 def walk(
-    node: object, path: str = "", clause: str | None = None, assumed: bool = False,
+    node: object,
+    path: str = "",
+    clause: str | None = None,
+    assumed: bool = False,
     note: str | None = None,
 ) -> Iterator[ParamInfo]:
     if isinstance(node, Sourced):
@@ -74,7 +77,9 @@ def display(value: object) -> str | None:
 _META = {"clause", "assumed", "note"}
 
 
-def leaves(node: object, path: str = "", clause: str | None = None) -> Iterator[tuple[str, str, str | None]]:
+def leaves(
+    node: object, path: str = "", clause: str | None = None
+) -> Iterator[tuple[str, str, str | None]]:
     """Every leaf value of a policy as (path, display, clause): what ``policy diff`` compares."""
     if isinstance(node, Sourced):
         clause = node.clause or clause

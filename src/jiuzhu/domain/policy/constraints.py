@@ -94,8 +94,15 @@ class SubsidyKind(_Base):
 
 
 Constraint = Annotated[
-    MinRate | MaxRateRelative | MinCap | DeductibleIncomeShare | TiltRule | SharedCap
-    | QuotaRates | GrantAmount | SubsidyKind,
+    MinRate
+    | MaxRateRelative
+    | MinCap
+    | DeductibleIncomeShare
+    | TiltRule
+    | SharedCap
+    | QuotaRates
+    | GrantAmount
+    | SubsidyKind,
     Field(discriminator="kind"),
 ]
 
@@ -144,7 +151,7 @@ def _schedules(
     return pool, [(cat, c.schedule(benefit, cat)) for cat in cats]
 
 
-def _check_one(c: CompiledPolicy, k: Constraint) -> list[str]:  # noqa: C901 - one branch a kind
+def _check_one(c: CompiledPolicy, k: Constraint) -> list[str]:
     """Details of each way ``k`` is broken (empty: satisfied)."""
     problems: list[str] = []
     if isinstance(k, MinRate | MaxRateRelative | MinCap | TiltRule):
@@ -170,8 +177,9 @@ def _check_one(c: CompiledPolicy, k: Constraint) -> list[str]:  # noqa: C901 - o
                 top = max(rates)
                 if top > floor or (k.strict and top == floor):
                     word = "须低于" if k.strict else "不得高于"
-                    problems.append(f"{cat.zh}：比例 {format_rate(top)} {word}参照类别的 "
-                                    f"{format_rate(floor)}")
+                    problems.append(
+                        f"{cat.zh}：比例 {format_rate(top)} {word}参照类别的 {format_rate(floor)}"
+                    )
             if isinstance(k, TiltRule):
                 problems += _tilt_problems(c, k, cat, s, pool)
     elif isinstance(k, DeductibleIncomeShare):
@@ -184,8 +192,10 @@ def _check_one(c: CompiledPolicy, k: Constraint) -> list[str]:  # noqa: C901 - o
         ded = s.functions[pool].deductible
         if (k.op == "eq" and ded != target) or (k.op == "le" and ded > target):
             word = "应等于" if k.op == "eq" else "不得高于"
-            problems.append(f"起付线 {format_yuan(ded)} {word} {format_yuan(income.value)} × "
-                            f"{k.share} = {format_yuan(target)}")
+            problems.append(
+                f"起付线 {format_yuan(ded)} {word} {format_yuan(income.value)} × "
+                f"{k.share} = {format_yuan(target)}"
+            )
     elif isinstance(k, SharedCap):
         pools = {_pool_for(c, k.benefit, v) for v in k.visit_types}
         if None in pools:
@@ -201,7 +211,9 @@ def _check_one(c: CompiledPolicy, k: Constraint) -> list[str]:  # noqa: C901 - o
         if q is None:
             return ["未规定重特大疾病单病种限额付费"]
         if q.basic_insurance_rate.value != k.basic_insurance_rate.value:
-            problems.append(f"医保基金支付比例 {q.basic_insurance_rate} 应为 {k.basic_insurance_rate}")
+            problems.append(
+                f"医保基金支付比例 {q.basic_insurance_rate} 应为 {k.basic_insurance_rate}"
+            )
         for cat, rate in k.rates.items():
             got = next((s.rate for s in q.schedules.values() if cat in s.categories), None)
             if got is None or got.value != rate.value:
@@ -211,21 +223,28 @@ def _check_one(c: CompiledPolicy, k: Constraint) -> list[str]:  # noqa: C901 - o
         if g is None or g.amount.value != k.amount.value:
             problems.append(f"大病关怀救助金额应为 {k.amount}")
     elif isinstance(k, SubsidyKind):
-        e = c.policy.enrolment_subsidy
-        for cat in k.categories:
-            sched = next((s for s in (e.schedules.values() if e else []) if cat in s.categories),
-                         None)
-            if sched is None or sched.kind != k.subsidy:
-                word = "全额资助" if k.subsidy == "full" else "定额资助"
-                problems.append(f"{cat.zh}：应{word}参保")
-            elif k.split is not None and (
-                sched.split is None
-                or {p: r.value for p, r in sched.split.items()}
-                != {p: r.value for p, r in k.split.items()}
-            ):
-                problems.append(f"{cat.zh}：资金分担比例应为 "
-                                + "、".join(f"{p} {r}" for p, r in k.split.items()))
+        problems += _subsidy_problems(c, k)
     return problems
+
+
+def _subsidy_problems(c: CompiledPolicy, k: SubsidyKind) -> list[str]:
+    e = c.policy.enrolment_subsidy
+    out: list[str] = []
+    for cat in k.categories:
+        found = [s for s in (e.schedules.values() if e else []) if cat in s.categories]
+        if not found or found[0].kind != k.subsidy:
+            word = "全额资助" if k.subsidy == "full" else "定额资助"
+            out.append(f"{cat.zh}：应{word}参保")
+            continue
+        split = found[0].split
+        if k.split is not None and (
+            split is None
+            or {p: r.value for p, r in split.items()} != {p: r.value for p, r in k.split.items()}
+        ):
+            out.append(
+                f"{cat.zh}：资金分担比例应为 " + "、".join(f"{p} {r}" for p, r in k.split.items())
+            )
+    return out
 
 
 def _tilt_problems(

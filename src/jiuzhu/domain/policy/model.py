@@ -90,7 +90,6 @@ class Schedule(PoolTerms):
     """The seed's words for this schedule, shown in explanations."""
 
 
-
 class Tilt(Sourced):
     """大病保险倾斜: a transformation of the general schedule for named categories."""
 
@@ -133,7 +132,9 @@ class CumulativeBenefit(Sourced):
         for key, sched in self.schedules.items():
             for cat in sched.categories or []:
                 if cat in seen:
-                    raise ValueError(f"类别 {cat} 同时出现在 schedules.{seen[cat]} 与 schedules.{key}")
+                    raise ValueError(
+                        f"类别 {cat} 同时出现在 schedules.{seen[cat]} 与 schedules.{key}"
+                    )
                 seen[cat] = key
             for pool in [*sched.pools, *(sched.cap_pools or [])]:
                 if pool not in self.pools:
@@ -143,7 +144,9 @@ class CumulativeBenefit(Sourced):
                     over = sched.pools.get(pool)
                     has_own = over is not None and (over.rate or over.segments)
                     if sched.rate is None and sched.segments is None and not has_own:
-                        raise ValueError(f"schedules.{key} 未给 pool {pool!r} 规定 rate 或 segments")
+                        raise ValueError(
+                            f"schedules.{key} 未给 pool {pool!r} 规定 rate 或 segments"
+                        )
         for key, tilt in self.tilts.items():
             for pool in tilt.pool_deductibles:
                 if pool not in self.pools:
