@@ -57,26 +57,43 @@ def command() -> list[str]:
 def run_process(args: list[str], stdin: str = "", env: dict[str, str] | None = None) -> Run:
     """A real ``jiuzhu`` process: what a hospital's integrator runs."""
     proc = subprocess.run(
-        [*command(), *args], input=stdin, capture_output=True, text=True, timeout=120,
-        env={**os.environ, **(env or {})}, check=False,
+        [*command(), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+        check=False,
     )
     return Run(proc.returncode, proc.stdout, proc.stderr)
 
 
 BENEFITS = [
-    "basic_insurance", "critical_illness_insurance", "other_payments", "major_disease_quota",
-    "medical_assistance", "re_assistance", "secondary_assistance", "special_assistance",
-    "illness_poverty_assistance", "hospital_borne", "critical_care_grant",
+    "basic_insurance",
+    "critical_illness_insurance",
+    "other_payments",
+    "major_disease_quota",
+    "medical_assistance",
+    "re_assistance",
+    "secondary_assistance",
+    "special_assistance",
+    "illness_poverty_assistance",
+    "hospital_borne",
+    "critical_care_grant",
 ]
-CHECKED = [b for b in BENEFITS if b not in ("basic_insurance", "critical_illness_insurance",
-                                             "other_payments")]
+CHECKED = [
+    b
+    for b in BENEFITS
+    if b not in ("basic_insurance", "critical_illness_insurance", "other_payments")
+]
 
 
 def assert_matches(record: dict[str, Any], expected: dict[str, str], case_id: str) -> None:
     """Every expected field matches; every assistance field not listed is 0.00."""
     for key, value in expected.items():
-        assert record.get(key) == value, f"{case_id} {record['claim_id']} {key}: " \
-            f"got {record.get(key)}, expected {value}"
+        assert record.get(key) == value, (
+            f"{case_id} {record['claim_id']} {key}: got {record.get(key)}, expected {value}"
+        )
     for key in CHECKED:
         if key not in expected:
             assert record[key] == "0.00", f"{case_id} {record['claim_id']} {key} should be 0.00"

@@ -25,7 +25,12 @@ CASES = [
 def test_enough_hand_cases() -> None:
     assert len(CASES) >= 60
     assert {c["policy"] for c in CASES} >= {
-        "liaocheng-2023", "hangzhou-2023", "maoming-2018", "shanxi-2019", "fujian-2022"}
+        "liaocheng-2023",
+        "hangzhou-2023",
+        "maoming-2018",
+        "shanxi-2019",
+        "fujian-2022",
+    }
     for case in CASES:
         assert case["why"] and case["note"], case["id"]
 

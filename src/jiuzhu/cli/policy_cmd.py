@@ -196,10 +196,9 @@ def show(
 def check_cmd(file: Ref) -> None:
     """校验政策文件：格式、条款出处，以及省级框架的下限和上限。"""
     policy, compiled = _load(file)
-    console = Console()
-    console.print(f"{policy.id}：格式正确，每项取值均有条款出处。")
+    typer.echo(f"{policy.id}：格式正确，每项取值均有条款出处。")
     if policy.framework is None:
-        console.print("该政策不受省级框架约束。")
+        typer.echo("该政策不受省级框架约束。")
         return
     try:
         framework = load_framework(policy.framework)
@@ -207,7 +206,7 @@ def check_cmd(file: Ref) -> None:
         fail(f"框架错误：\n{err}", EXIT_DATA)
     violations = check_constraints(compiled, framework)
     if not violations:
-        console.print(f"符合{framework.name}的全部 {len(framework.constraints)} 项约束。")
+        typer.echo(f"符合{framework.name}的全部 {len(framework.constraints)} 项约束。")
         return
     table = Table(
         "约束", "条款", "规定", "不符合之处", title=f"不符合{framework.name}的约束", show_lines=True

@@ -141,6 +141,8 @@ def apply_set(data: dict[str, Any], assignment: str) -> None:
         node = nxt
     last = keys[-1]
     parsed: Any = yaml.load(value, Loader=_UniqueKeyLoader)
+    if isinstance(parsed, int | float) and not isinstance(parsed, bool):
+        parsed = value.strip()  # money and rates are strings in policy files: "12000.00"
     if isinstance(node, list):
         node[int(last)] = parsed
     elif isinstance(node.get(last), dict) and not isinstance(parsed, dict):
