@@ -96,3 +96,24 @@ def test_demo_settles_every_policy() -> None:
     ):
         assert words in run.stdout, words
     assert "未结算单据" not in run.stdout
+
+
+def test_settle_refuses_a_policy_below_the_province_floor() -> None:
+    claim = {
+        **CASES["P-LC-1"]["claims"][0],
+        "settlement_date": "2022-06-01",
+        "admission_date": "2022-06-01",
+    }
+    run = invoke(
+        [
+            "settle",
+            "--policy",
+            "fujian-2022",
+            "--set",
+            "benefits.medical_assistance.schedules.key_groups.rate=65%",
+        ],
+        jsonl([claim]),
+    )
+    assert run.code == 2
+    assert "ma-rate-floor" in run.stderr and "004 二(二)9" in run.stderr
+    assert run.stdout == ""

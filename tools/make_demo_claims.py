@@ -66,7 +66,9 @@ def _claim(rng: random.Random, pid: str, n: int, cats: object, month: int) -> di
         if rng.random() < 0.1:
             claim["late_stage"] = True
     if rng.random() < 0.05:
-        claim["other_payments"] = _yuan(min(total - full - partial, rng.randint(100, 2000) * 100))
+        # Commercial and charity payments here cover the out-of-policy part, so they
+        # never exceed what the insurances leave.
+        claim["other_payments"] = _yuan(min(full + partial, rng.randint(100, 2000) * 100))
     if rng.random() < 0.03:
         claim["out_of_area"] = True
     return claim

@@ -11,8 +11,9 @@ import typer
 from jiuzhu.domain.engine.reference import ClaimRejected, settle_claims
 from jiuzhu.domain.engine.rules import CompiledPolicy
 from jiuzhu.domain.engine.settlement import Settlement
+from jiuzhu.domain.policy.constraints import check
 from jiuzhu.io.claims import InputError, parse_lines
-from jiuzhu.io.policy_files import PolicyFileError, compile_policy, load_policy
+from jiuzhu.io.policy_files import PolicyFileError, compile_policy, load_framework, load_policy
 
 PolicyOpt = Annotated[
     str, typer.Option("--policy", "-p", help="政策 ID（如 liaocheng-2023）或政策文件路径")
@@ -38,9 +39,24 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
 
 
 def get_policy(ref: str, overrides: list[Path] | None, sets: list[str] | None) -> CompiledPolicy:
+    """The compiled policy, refusing one that breaks its province framework.
+
+    Settling under a city policy below the province's floors would pay people less
+    than the province requires, so it is an error, not a warning.
+    """
     try:
         policy = load_policy(ref, overrides or [], sets or [])
-        return compile_policy(policy, ref)
+        compiled = compile_policy(policy, ref)
+        if policy.framework is not None:
+            broken = check(compiled, load_framework(policy.framework))
+            if broken:
+                lines = [f"  {v.constraint}（{v.clause}）{v.text}：{v.detail}" for v in broken]
+                fail(
+                    f"政策 {policy.id} 不符合省级框架 {policy.framework}：\n"
+                    + "\n".join(lines)
+                    + "\n（详见 jiuzhu policy check）"
+                )
+        return compiled
     except PolicyFileError as err:
         fail(f"政策错误：\n{err}")
 

@@ -117,6 +117,7 @@ class ReferenceEngine:
         bi = self._basic(claim, trial, ystate)
         cii = self._critical(claim, trial, ystate, bi)
         other = claim.other_payments
+        self._check_other(claim, bi + cii)
         s.amounts[Benefit.other_payments] = other
         if other:
             s.lines.append(
@@ -149,6 +150,16 @@ class ReferenceEngine:
             bases[BaseKind.all_left] = claim.total - s.paid()
             self._assist(claim, trial, ystate, benefit, ben, bases, excluded.get(benefit))
         return trial
+
+    @staticmethod
+    def _check_other(claim: Claim, insured: int) -> None:
+        if claim.other_payments > claim.total - insured:
+            raise ClaimRejected(
+                claim.claim_id,
+                "other_payments",
+                f"其他支付 {_y(claim.other_payments)} 超过基本医保、大病保险支付后的剩余费用 "
+                f"{_y(claim.total - insured)}",
+            )
 
     def _exclusions(self, claim: Claim, category: Category) -> dict[Benefit, Exclusion]:
         out: dict[Benefit, Exclusion] = {}
@@ -361,6 +372,8 @@ class ReferenceEngine:
         return self.c.disease_in(q.disease_list, claim.disease) is not None
 
     def _quota_path(self, claim: Claim, trial: Trial, ystate: YearState) -> None:
+        """山西 (八): within the quota, fund 70%, assistance 20%/10%, patient the rest;
+        above it, the hospital."""
         q = self.policy.benefits.major_disease_quota
         assert q is not None
         s = trial.settlement
@@ -368,19 +381,6 @@ class ReferenceEngine:
         assert disease is not None
         quota = self.c.quota_of(disease)
         within = min(claim.total, quota)
-        excess = claim.total - within
-        s.amounts[Benefit.hospital_borne] = Fen(excess)
-        s.lines.append(
-            Line(
-                Benefit.hospital_borne.value,
-                Fen(excess),
-                f"{disease}单病种限额 {_y(quota)}：总费用 {_y(claim.total)}，"
-                f"超过限额的 {_y(excess)} 由定点医疗机构承担",
-                q.clause,
-                Fen(claim.total),
-                f"max(0, {_y(claim.total)} − {_y(quota)}) = {_y(excess)}",
-            )
-        )
         if claim.insurance is not None:
             bi = claim.insurance.basic_insurance
             cii = claim.insurance.critical_illness_insurance
@@ -392,6 +392,9 @@ class ReferenceEngine:
                 )
             )
         else:
+            formula = self._linear_formula(
+                ystate, Benefit.basic_insurance, within, q.basic_insurance_rate.value
+            )
             bi = self._linear(
                 trial, ystate, Benefit.basic_insurance, within, q.basic_insurance_rate.value
             )
@@ -404,22 +407,35 @@ class ReferenceEngine:
                     f"{format_rate(q.basic_insurance_rate.value)}",
                     q.basic_insurance_rate.clause or q.clause,
                     Fen(within),
-                    self._linear_formula(
-                        ystate, Benefit.basic_insurance, within, q.basic_insurance_rate.value
-                    ),
+                    formula,
                 )
             )
+        self._check_other(claim, bi + cii)
         s.amounts[Benefit.basic_insurance] = bi
         s.amounts[Benefit.critical_illness_insurance] = cii
         s.amounts[Benefit.other_payments] = claim.other_payments
+        # The hospital bears what exceeds the quota, never more than the insurances left.
+        excess = min(claim.total - within, claim.total - s.paid())
+        s.amounts[Benefit.hospital_borne] = Fen(excess)
+        s.lines.append(
+            Line(
+                Benefit.hospital_borne.value,
+                Fen(excess),
+                f"{disease}单病种限额 {_y(quota)}：总费用 {_y(claim.total)}，"
+                f"超过限额的部分由定点医疗机构承担",
+                q.clause,
+                Fen(claim.total),
+                f"max(0, {_y(claim.total)} − {_y(quota)}) = {_y(claim.total - within)}",
+            )
+        )
         rate = next(sch for sch in q.schedules.values() if trial.category in sch.categories).rate
-        left = within - bi - cii - claim.other_payments
+        left = claim.total - s.paid()
         formula = self._linear_formula(ystate, Benefit.major_disease_quota, within, rate.value)
         amount = self._linear(trial, ystate, Benefit.major_disease_quota, within, rate.value)
         if amount > left:
             trial.updates[-1] = (Benefit.major_disease_quota, QUOTA_POOL, within, max(0, left))
             amount = Fen(max(0, left))
-            formula += f"；以限额内剩余 {_y(left)} 为限"
+            formula += f"；以剩余费用 {_y(left)} 为限"
         s.amounts[Benefit.major_disease_quota] = amount
         s.lines.append(
             Line(
