@@ -9,6 +9,7 @@ the settlement date is tried and the one paying most wins (ties: precedence).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -40,8 +41,8 @@ class Trial:
     category: Category
     settlement: Settlement
     updates: list[tuple[Benefit, str, int, int]] = field(default_factory=list)
-    chain: tuple[int, int] | None = None
-    """(date ordinal, chained deductible) to record for the next referral."""
+    chain: tuple[dt.date, int] | None = None
+    """(settlement date, chained deductible) to remember for the next referral."""
 
     def assisted(self) -> int:
         s = self.settlement
@@ -74,12 +75,14 @@ class ReferenceEngine:
                 f"（{eff.start} 至 {end}）内",
             )
         ystate = state.year(claim.year)
-        trials = [self._trial(claim, cat, ystate) for cat in self._candidates(claim)]
+        trials = [self._trial(claim, cat, ystate, state.chain) for cat in self._candidates(claim)]
         best = trials[0]
         for t in trials[1:]:
             if t.assisted() > best.assisted():
                 best = t
         self._commit(best, ystate)
+        if best.chain is not None:
+            state.chain = best.chain
         settlement = best.settlement
         settlement.lines.insert(0, self._category_line(claim, best, trials))
         self._grant(claim, settlement, state)
@@ -107,14 +110,26 @@ class ReferenceEngine:
         return Line("category", Fen(0), text, clause)
 
     # ------------------------------------------------------------------ one category
-    def _trial(self, claim: Claim, category: Category, ystate: YearState) -> Trial:
+    def _trial(
+        self, claim: Claim, category: Category, ystate: YearState, chain: tuple[dt.date, int] | None
+    ) -> Trial:
         s = Settlement(claim.claim_id, claim.person_id, self.policy.id, category, claim.total)
         trial = Trial(category, s)
         excluded = self._exclusions(claim, category)
         if self._quota_applies(claim, category):
-            self._quota_path(claim, trial, ystate)
-            return trial
-        bi = self._basic(claim, trial, ystate)
+            quota_ex = excluded.get(Benefit.major_disease_quota)
+            if quota_ex is None:
+                self._quota_path(claim, trial, ystate)
+                return trial
+            s.lines.append(
+                Line(
+                    Benefit.major_disease_quota.value,
+                    Fen(0),
+                    f"单病种限额付费不予结算：{quota_ex.text}",
+                    quota_ex.clause,
+                )
+            )
+        bi = self._basic(claim, trial, ystate, chain)
         cii = self._critical(claim, trial, ystate, bi)
         other = claim.other_payments
         self._check_other(claim, bi + cii)
@@ -224,7 +239,9 @@ class ReferenceEngine:
         return sched.clause
 
     # ------------------------------------------------------------------ tier 1 and 2
-    def _basic(self, claim: Claim, trial: Trial, ystate: YearState) -> Fen:
+    def _basic(
+        self, claim: Claim, trial: Trial, ystate: YearState, chain: tuple[dt.date, int] | None
+    ) -> Fen:
         s = trial.settlement
         b = Benefit.basic_insurance
         if claim.insurance is not None:
@@ -245,7 +262,7 @@ class ReferenceEngine:
             s.amounts[b] = Fen(0)
             return Fen(0)
         own = sched.per_claim_deductibles.get(pool, Fen(0))
-        deductible, chain_note = self._chained_deductible(claim, trial, ystate, ben, own)
+        deductible, chain_note = self._chained_deductible(claim, trial, chain, ben, own)
         increment = max(0, claim.policy_scope - deductible)
         amount, formula = self._cumulative(
             trial, ystate, sched, pool, increment, claim.policy_scope
@@ -260,22 +277,26 @@ class ReferenceEngine:
         return amount
 
     def _chained_deductible(
-        self, claim: Claim, trial: Trial, ystate: YearState, ben: CumulativeBenefit, own: Fen
+        self,
+        claim: Claim,
+        trial: Trial,
+        last: tuple[dt.date, int] | None,
+        ben: CumulativeBenefit,
+        own: Fen,
     ) -> tuple[Fen, str]:
         chain = ben.referral_chain
-        today = claim.settlement_date.toordinal()
         if chain is None or claim.visit_type not in chain.visit_types:
             return own, ""
         paid_before = 0
         if (
             trial.category in chain.categories
             and claim.referred
-            and ystate.chain is not None
-            and ystate.chain[0].toordinal() == claim.admission_date.toordinal()
+            and last is not None
+            and last[0] == claim.admission_date
         ):
-            paid_before = ystate.chain[1]
+            paid_before = last[1]
         deductible = Fen(max(0, own - paid_before))
-        trial.chain = (today, paid_before + deductible)
+        trial.chain = (claim.settlement_date, paid_before + deductible)
         if paid_before:
             note = (
                 f"（转诊起付线连续计算：本院起付线 {_y(own)}，转出医院已付 {_y(paid_before)}，"
@@ -496,10 +517,6 @@ class ReferenceEngine:
                 ps = ystate.pools[(b, pool)] = PoolState()
             ps.base += inc
             ps.paid += paid
-        if trial.chain is not None:
-            import datetime as dt
-
-            ystate.chain = (dt.date.fromordinal(trial.chain[0]), trial.chain[1])
 
 
 _BASE_ZH: dict[BaseKind, str] = {

@@ -21,8 +21,6 @@ class PoolState:
 @dataclass(slots=True)
 class YearState:
     pools: dict[tuple[Benefit, str], PoolState] = field(default_factory=dict)
-    chain: tuple[dt.date, int] | None = None
-    """The last computed inpatient claim: (settlement date, deductible paid along its chain)."""
 
     def pool(self, benefit: Benefit, pool: str) -> PoolState:
         return self.pools.get((benefit, pool)) or PoolState()
@@ -35,6 +33,11 @@ class YearState:
 class PersonState:
     years: dict[int, YearState] = field(default_factory=dict)
     grant_paid: bool = False
+    chain: tuple[dt.date, int] | None = None
+    """The last computed inpatient claim: (settlement date, deductible paid along its chain).
+
+    Kept per person, not per year: a transfer on 31 December continues its chain
+    (福建 16 ties 起付线连续计算 to the referral, not to the calendar year)."""
     settled_ids: set[str] = field(default_factory=set)
 
     def year(self, year: int) -> YearState:
