@@ -24,7 +24,7 @@ def render_settlement(console: Console, s: Settlement, policy: Policy) -> None:
     table = Table(title=title, show_lines=True, title_justify="left", expand=True)
     table.add_column("项目", no_wrap=True)
     table.add_column("金额（元）", justify="right", no_wrap=True)
-    table.add_column("计算依据")
+    table.add_column("计算依据", overflow="fold")
     table.add_column("条款", no_wrap=True)
     for line in s.lines:
         detail = line.text

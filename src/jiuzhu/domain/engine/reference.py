@@ -480,9 +480,10 @@ class ReferenceEngine:
         ps = ystate.pool(b, QUOTA_POOL)
         r = format_rate(rate)
         before, after = ps.base, ps.base + inc
+        f_after, f_before = apply_rate(after, rate), apply_rate(before, rate)
         return (
             f"{r}×{_y(after)} − {r}×{_y(before)} = "
-            f"{_y(apply_rate(after, rate))} − {_y(apply_rate(before, rate))}"
+            f"{_y(f_after)} − {_y(f_before)} = {_y(f_after - f_before)}"
         )
 
     def _grant(self, claim: Claim, settlement: Settlement, state: PersonState) -> None:
