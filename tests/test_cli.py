@@ -103,3 +103,17 @@ def test_settle_refuses_a_policy_below_the_province_floor() -> None:
     assert run.code == 2
     assert "ma-rate-floor" in run.stderr and "004 二(二)9" in run.stderr
     assert run.stdout == ""
+
+
+def test_errors_can_also_go_to_a_jsonl_file(tmp_path: Path) -> None:
+    good = CASES["P-HZ-1"]["claims"][0]
+    bad = {**good, "claim_id": "c2", "total": "40000.0"}
+    out = tmp_path / "errors.jsonl"
+    run = invoke(["settle", "--policy", "hangzhou-2023", "--errors", str(out)], jsonl([good, bad]))
+    assert run.code == 1
+    assert [r["claim_id"] for r in run.records] == ["c1"]
+    errors = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert errors == [
+        {"line": 2, "claim_id": "c2", "field": "total", "message": errors[0]["message"]}
+    ]
+    assert "两位小数" in errors[0]["message"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -37,6 +39,12 @@ def settle(
     input: InputOpt = "-",
     override: OverrideOpt = None,
     set_: SetOpt = None,
+    errors_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--errors", help="另将错误按行写入此 JSONL 文件（line, claim_id, field, message）"
+        ),
+    ] = None,
 ) -> None:
     """结算单据：每行输出一个结算结果 JSON（输入顺序），错误写到标准错误。"""
     compiled = get_policy(policy, override, set_)
@@ -46,6 +54,11 @@ def settle(
         out.write(json.dumps(s.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n")
     out.flush()
     report_errors(errors)
+    if errors_file is not None:
+        errors_file.write_text(
+            "".join(json.dumps(e.to_json(), ensure_ascii=False) + "\n" for e in errors),
+            encoding="utf-8",
+        )
     if errors:
         raise typer.Exit(EXIT_DATA)
 
