@@ -62,10 +62,11 @@ def get_policy(ref: str, overrides: list[Path] | None, sets: list[str] | None) -
 
 
 def read_input(path: str) -> list[str]:
+    # utf-8-sig: files saved by Notepad or Excel start with a BOM.
     if path == "-":
-        return sys.stdin.read().splitlines()
+        return sys.stdin.read().removeprefix("\ufeff").splitlines()
     try:
-        return Path(path).read_text(encoding="utf-8").splitlines()
+        return Path(path).read_text(encoding="utf-8-sig").splitlines()
     except OSError as err:
         fail(f"无法读取输入文件 {path}：{err.strerror}")
     except UnicodeDecodeError:

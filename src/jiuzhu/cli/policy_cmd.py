@@ -213,7 +213,7 @@ def check_cmd(file: Ref) -> None:
     )
     for v in violations:
         table.add_row(v.constraint, v.clause, v.text, v.detail)
-    Console(stderr=True).print(table)
+    Console(stderr=True, width=max(Console(stderr=True).width, 160)).print(table)
     raise typer.Exit(EXIT_DATA)
 
 

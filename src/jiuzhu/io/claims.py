@@ -19,11 +19,18 @@ from jiuzhu.domain.money import Fen, format_yuan, parse_yuan
 from jiuzhu.domain.vocabulary import Category, VisitType
 from jiuzhu.io.errors import flatten
 
+MAX_CLAIM_FEN = 100_000_000_000
+"""A sanity bound, not a policy amount: no bill reaches 10亿元, and every amount
+must fit the 64-bit fen columns of the stores and the batch engine."""
+
 
 def _money(v: Any) -> Fen:
     if isinstance(v, bool) or not isinstance(v, str):
         raise ValueError(f'金额须为带两位小数的元字符串（如 "1234.56"），得到 {v!r}')
-    return parse_yuan(v)
+    fen = parse_yuan(v)
+    if fen >= MAX_CLAIM_FEN:
+        raise ValueError(f"金额 {v} 超出上限（须小于 {format_yuan(MAX_CLAIM_FEN)} 元），请核对单位")
+    return fen
 
 
 class _Model(BaseModel):
@@ -100,6 +107,13 @@ class ClaimIn(_Model):
     def _strict_bool(cls, v: Any) -> Any:
         if not isinstance(v, bool):
             raise ValueError(f"须为 true 或 false，得到 {v!r}")
+        return v
+
+    @field_validator("hospital_level", mode="before")
+    @classmethod
+    def _level(cls, v: Any) -> Any:
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise ValueError(f"取值 {v!r} 不在允许范围（1、2、3 级医院，整数）")
         return v
 
     @field_validator("settlement_date", "admission_date", mode="before")

@@ -3,9 +3,16 @@ naming the place (file path or claim field) in the glossary's English."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import ValidationError
+
+from jiuzhu.domain.vocabulary import BENEFIT_ZH, CATEGORY_ZH, VISIT_ZH
+
+ZH_NAMES: dict[str, str] = {
+    str(k.value): v for table in (CATEGORY_ZH, VISIT_ZH, BENEFIT_ZH) for k, v in table.items()
+}
 
 _MESSAGES = {
     "extra_forbidden": "未知或位置不对的字段",
@@ -41,13 +48,26 @@ def dotted(loc: tuple[Any, ...]) -> str:
     return out
 
 
+def _with_names(expected: str) -> str:
+    """``'dibao' or 'ordinary'`` → ``dibao（低保对象）、ordinary（普通参保人员）``."""
+    names = re.findall(r"'([^']*)'", expected)
+    if not names:
+        return expected
+    return "、".join(f"{n}（{ZH_NAMES[n]}）" if n in ZH_NAMES else n for n in names)
+
+
 def describe(err: dict[str, Any]) -> str:
     kind = err.get("type", "")
     ctx = err.get("ctx") or {}
     if kind == "value_error" and "error" in ctx:
         return str(ctx["error"])
+    if kind == "string_too_short":
+        return "不能为空" if ctx.get("min_length") == 1 else f"至少 {ctx.get('min_length')} 个字符"
+    if kind == "string_too_long":
+        return f"过长：至多 {ctx.get('max_length')} 个字符"
     if kind == "enum":
-        return f"取值 {err.get('input')!r} 不在允许范围（{ctx.get('expected', '')}）"
+        expected = _with_names(str(ctx.get("expected", "")))
+        return f"取值 {err.get('input')!r} 不在允许范围（可用：{expected}）"
     if kind == "literal_error":
         return f"取值 {err.get('input')!r} 不在允许范围（{ctx.get('expected', '')}）"
     if kind in _MESSAGES:

@@ -122,8 +122,11 @@ def raw_policy(path: Path, depth: int = 0) -> dict[str, Any]:
         return data
     if depth > 8:
         raise PolicyFileError(str(path), [("extends", "extends 嵌套过深（是否循环引用？）")])
-    base = raw_policy(locate(str(parent), skip=path), depth + 1)
-    return deep_merge(base, data)
+    try:
+        parent_path = locate(str(parent), skip=path)
+    except PolicyFileError as err:
+        raise PolicyFileError(str(path), [("extends", msg) for _, msg in err.problems]) from err
+    return deep_merge(raw_policy(parent_path, depth + 1), data)
 
 
 def apply_set(data: dict[str, Any], assignment: str) -> None:
@@ -165,14 +168,25 @@ def build(data: dict[str, Any], source: str) -> Policy:
 def load_policy(ref: str, overrides: Iterable[str | Path] = (), sets: Iterable[str] = ()) -> Policy:
     """Load a policy by ID or file path, then apply override files and ``--set`` values."""
     path = Path(ref)
-    if not (ref.endswith((".yaml", ".yml")) and path.is_file()):
+    if ref.endswith((".yaml", ".yml")):
+        if not path.is_file():
+            raise PolicyFileError(ref, [("", "政策文件不存在或无法读取")])
+    else:
         path = locate(ref)
     data = raw_policy(path)
     for over in overrides:
         data = deep_merge(data, read_yaml(Path(over)))
+    set_paths = [a.split("=", 1)[0].strip() for a in sets]
     for assignment in sets:
         apply_set(data, assignment)
-    return build(data, str(path))
+    try:
+        return build(data, str(path))
+    except PolicyFileError as err:
+        # A problem at a --set path is the option's, not the shipped file's.
+        mine = [(p, m) for p, m in err.problems if p in set_paths]
+        if mine and len(mine) == len(err.problems):
+            raise PolicyFileError("--set", mine) from err
+        raise
 
 
 def compile_policy(policy: Policy, source: str = "") -> CompiledPolicy:

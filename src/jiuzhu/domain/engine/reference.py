@@ -67,12 +67,12 @@ class ReferenceEngine:
             raise ClaimRejected(claim.claim_id, "claim_id", "重复的 claim_id：该单据已结算")
         if not self.policy.in_force(claim.settlement_date):
             eff = self.policy.effective
-            end = eff.end.isoformat() if eff.end else "至今"
+            period = f"{eff.start} 至 {eff.end}" if eff.end else f"{eff.start} 起"
             raise ClaimRejected(
                 claim.claim_id,
                 "settlement_date",
-                f"结算日期 {claim.settlement_date} 不在政策 {self.policy.id} 的有效期"
-                f"（{eff.start} 至 {end}）内",
+                f"结算日期 {claim.settlement_date} 不在政策 {self.policy.id} "
+                f"的有效期（{period}）内",
             )
         ystate = state.year(claim.year)
         trials = [self._trial(claim, cat, ystate, state.chain) for cat in self._candidates(claim)]

@@ -178,7 +178,8 @@ def _check_one(c: CompiledPolicy, k: Constraint) -> list[str]:
                 if top > floor or (k.strict and top == floor):
                     word = "须低于" if k.strict else "不得高于"
                     problems.append(
-                        f"{cat.zh}：比例 {format_rate(top)} {word}参照类别的 {format_rate(floor)}"
+                        f"{cat.zh}：比例 {format_rate(top)} {word}"
+                        f"{'、'.join(r.zh for r in k.reference)}的 {format_rate(floor)}"
                     )
             if isinstance(k, TiltRule):
                 problems += _tilt_problems(c, k, cat, s, pool)

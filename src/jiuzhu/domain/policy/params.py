@@ -67,6 +67,8 @@ class MoneyParam(Sourced):
     def _parse(cls, v: Any) -> int:
         if isinstance(v, int) and not isinstance(v, bool):
             raise ValueError(f'金额须写成带两位小数的元字符串，如 "{v}.00"，不能写成数字 {v}')
+        if isinstance(v, float):
+            raise ValueError(f'金额须写成带两位小数的元字符串，如 "{v:.2f}"，不能写成数字 {v}')
         return parse_yuan(v)
 
     def __str__(self) -> str:
