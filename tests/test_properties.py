@@ -8,12 +8,11 @@ call, determinism, and the exactness of the money helpers.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import random
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from functools import cache
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -21,6 +20,7 @@ from hypothesis import strategies as st
 
 from jiuzhu.domain.claims import CategorySpan, Claim
 from jiuzhu.domain.engine.reference import ClaimRejected, ReferenceEngine, settle_claims
+from jiuzhu.domain.engine.rules import CompiledPolicy
 from jiuzhu.domain.engine.settlement import Settlement
 from jiuzhu.domain.engine.state import PersonState
 from jiuzhu.domain.money import (
@@ -33,6 +33,7 @@ from jiuzhu.domain.money import (
 )
 from jiuzhu.domain.piecewise import Piecewise, Segment
 from jiuzhu.domain.vocabulary import Benefit, Category, VisitType
+from jiuzhu.io.policy_files import compile_policy, load_policy
 from tests.strategies import (
     POLICY_IDS,
     ClaimShape,
@@ -43,7 +44,7 @@ from tests.strategies import (
 )
 
 SETTINGS = settings(
-    max_examples=40,
+    max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -183,14 +184,14 @@ def _caps_hold(policy_id: str, claims: Sequence[Claim], settlements: Sequence[Se
     for rows in person_years(claims, settlements).values():
         paid: dict[tuple[Benefit, str], int] = defaultdict(int)
         for c, s in rows:
-            for b in cp.benefits:
+            for b in ASSISTANCE:
                 pool = cp.pool_of(b, c)
                 amount = s.amount(b)
                 if pool is None:
-                    assert amount == 0 or b is Benefit.basic_insurance and c.insurance
+                    assert amount == 0, (b, c)
                     continue
                 paid[(b, pool)] += amount
-                if amount == 0 or b not in ASSISTANCE:
+                if amount == 0:
                     continue
                 sched = cp.schedule(b, s.category)
                 assert sched is not None, (b, s.category)
@@ -284,15 +285,18 @@ INP, CHRONIC, GENERAL, DRUG = (
     VisitType.special_drug,
 )
 ALL_VISITS = (INP, CHRONIC, GENERAL, DRUG)
+NOT_GENERAL = (INP, CHRONIC, DRUG)
+OUTPATIENT = (CHRONIC, GENERAL, DRUG)
+ALL = ALL_VISITS
 
 # (policy, benefit, pool, visit types in that pool, visit types drawn, base per claim)
 YEARLY = [
     ("liaocheng-2023", Benefit.medical_assistance, "main", {INP, CHRONIC}, ALL_VISITS, _ma_base),
     ("liaocheng-2023", Benefit.re_assistance, "main", {INP, CHRONIC}, ALL_VISITS, _ra_base),
-    ("hangzhou-2023", Benefit.medical_assistance, "other", {INP, CHRONIC, DRUG}, (INP, CHRONIC, DRUG), _ma_base),
+    ("hangzhou-2023", Benefit.medical_assistance, "other", set(NOT_GENERAL), NOT_GENERAL, _ma_base),
     ("hangzhou-2023", Benefit.medical_assistance, "general", {GENERAL}, (GENERAL,), _ma_base),
     ("maoming-2018", Benefit.medical_assistance, "inpatient", {INP}, (INP,), _ma_base),
-    ("maoming-2018", Benefit.medical_assistance, "outpatient", {CHRONIC, GENERAL, DRUG}, ALL_VISITS, _ma_base),
+    ("maoming-2018", Benefit.medical_assistance, "outpatient", set(OUTPATIENT), ALL, _ma_base),
     ("maoming-2018", Benefit.secondary_assistance, "all", set(ALL_VISITS), ALL_VISITS, _sa_base),
     ("shanxi-2019", Benefit.medical_assistance, "main", {INP}, (INP, DRUG), _ma_base),
     ("fujian-2022", Benefit.medical_assistance, "main", {INP, CHRONIC}, ALL_VISITS, _ma_base),
@@ -304,7 +308,7 @@ YEARLY = [
     YEARLY,
     ids=[f"{p}-{b.value}-{pool}" for p, b, pool, *_ in YEARLY],
 )
-@settings(SETTINGS, max_examples=60)
+@settings(SETTINGS, max_examples=40)
 @given(data=st.data())
 def test_yearly_total_is_F_of_yearly_base(
     policy_id: str,
@@ -341,7 +345,6 @@ def test_yearly_total_is_F_of_yearly_base(
     sched = cp.schedule(benefit, cat)
     for rows in person_years(claims, settlements).values():
         got = sum(s.amount(benefit) for c, s in rows if c.visit_type in in_pool)
-        assert all(s.amount(benefit) == 0 for c, s in rows if c.visit_type not in in_pool)
         if sched is None:
             assert got == 0
             continue
@@ -396,7 +399,9 @@ def _one_at_a_time(policy_id: str, claims: Sequence[Claim]) -> dict[str, dict[st
     engine = ReferenceEngine(compiled(policy_id))
     states: dict[str, PersonState] = {}
     out: dict[str, dict[str, object]] = {}
-    order = sorted(enumerate(claims), key=lambda ic: (ic[1].person_id, ic[1].settlement_date, ic[0]))
+    order = sorted(
+        enumerate(claims), key=lambda ic: (ic[1].person_id, ic[1].settlement_date, ic[0])
+    )
     for _, c in order:
         state = states.setdefault(c.person_id, PersonState())
         out[c.claim_id] = engine.settle(c, state).to_json()
@@ -440,6 +445,13 @@ def test_input_order_does_not_matter_with_distinct_dates(
 # ---------------------------------------------------------------------------- 6. determinism
 
 
+@cache
+def _fresh_copy(policy_id: str) -> CompiledPolicy:
+    copy = compile_policy(load_policy(policy_id))
+    assert copy is not compiled(policy_id)
+    return copy
+
+
 @pytest.mark.parametrize("policy_id", POLICY_IDS)
 @SETTINGS
 @given(data=st.data())
@@ -448,8 +460,15 @@ def test_settling_twice_gives_identical_json(policy_id: str, data: st.DataObject
     first = [json.dumps(s.to_json(), ensure_ascii=False) for s in settle_ok(policy_id, claims)]
     second = [json.dumps(s.to_json(), ensure_ascii=False) for s in settle_ok(policy_id, claims)]
     assert first == second
-    # A fresh compile of the same policy file settles the same way.
     assert len(first) == len(claims)
+    # A second, separately loaded and compiled copy of the policy settles the same way.
+    fresh = _fresh_copy(policy_id)
+    third = [
+        json.dumps(r.to_json(), ensure_ascii=False)
+        for r in settle_claims(fresh, claims)
+        if isinstance(r, Settlement)
+    ]
+    assert third == first
 
 
 # ---------------------------------------------------------------------------- 7. money
@@ -487,7 +506,9 @@ def test_apply_rate(x: int, bp: int) -> None:
 @st.composite
 def piecewise(draw: st.DrawFn) -> Piecewise:
     bounds = sorted(set(draw(st.lists(st.integers(1, 10_000_000), max_size=3))))
-    rates = draw(st.lists(st.integers(0, BP_ONE), min_size=len(bounds) + 1, max_size=len(bounds) + 1))
+    rates = draw(
+        st.lists(st.integers(0, BP_ONE), min_size=len(bounds) + 1, max_size=len(bounds) + 1)
+    )
     lowers = [0, *bounds]
     uppers: list[int | None] = [*bounds, None]
     segments = tuple(
@@ -519,11 +540,3 @@ def test_piecewise_monotone_and_1_lipschitz(f: Piecewise, c: int, d: int) -> Non
         )
         rounded = int(Decimal(exact).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     assert f(c) == (rounded if f.cap is None else min(f.cap, rounded))
-
-
-def test_shuffle_helper_sanity() -> None:
-    """The dates the order tests rely on: a sorted list of distinct dates stays sorted."""
-    days = [dt.date(2023, 1, 1) + dt.timedelta(days=i) for i in range(5)]
-    shuffled = days[:]
-    random.Random(0).shuffle(shuffled)
-    assert sorted(shuffled) == days

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from jiuzhu.cli import demo, policy_cmd
+from jiuzhu.cli import demo, policy_cmd, synth_cmd
 from jiuzhu.cli.common import (
     EXIT_DATA,
     InputOpt,
@@ -31,6 +31,7 @@ app = typer.Typer(
 )
 app.add_typer(policy_cmd.app, name="policy")
 app.command("demo")(demo.demo)
+app.command("synth")(synth_cmd.synth)
 
 
 @app.command()
