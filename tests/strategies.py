@@ -84,13 +84,19 @@ def category_pool(policy_id: str) -> list[Category]:
 
 # ---------------------------------------------------------------------------- money
 
-# Amounts in fen: mostly realistic bills (up to 600,000 yuan), with small values
-# and exact thresholds reachable through hypothesis' shrinking and boundary bias.
+# Amounts in fen. Hypothesis favours small integers, so large bills (up to
+# 600,000 yuan, enough to reach every yearly cap) get their own branch; exact
+# thresholds (deductibles, caps) are in the sampled branch.
+small_fen = st.integers(0, 500_000)
 fen_amounts = st.one_of(
-    st.integers(0, 200_000),
+    small_fen,
     st.integers(0, 10_000_000),
-    st.integers(0, 60_000_000),
     st.sampled_from([0, 1, 50, 99, 100, 300_000, 500_000, 1_000_000, 1_500_000, 2_000_000]),
+)
+scope_fen = st.one_of(
+    fen_amounts,
+    st.integers(2_000_000, 60_000_000),
+    st.integers(5_000_000, 20_000_000),
 )
 
 
@@ -124,13 +130,15 @@ def money(
     """
     full = draw(fen_amounts)
     partial = draw(fen_amounts)
-    scope = draw(fen_amounts)
+    scope = draw(scope_fen)
     total = full + partial + scope
     with_ins = draw(st.booleans()) if presettled is None else presettled
     insurance = None
     if with_ins:
-        bi = draw(st.integers(0, scope))
-        cii = draw(st.integers(0, scope - bi))
+        # Insurance usually pays a share of the scope; sometimes anything up to all of it.
+        share = draw(st.sampled_from([0, 3000, 5000, 6000, 7000, 8500, None]))
+        bi = draw(st.integers(0, scope)) if share is None else scope * share // 10_000
+        cii = draw(st.integers(0, scope - bi) | st.integers(0, (scope - bi) // 4))
         insurance = PreSettled(Fen(bi), Fen(cii))
         room = total - bi - cii
     else:
@@ -156,8 +164,10 @@ def category_spans(
     day in the year, another from the next day), ``gap`` (a category that starts
     mid-year and ends before the year does). Drawn when None.
     """
-    cats = category_pool(policy_id)
-    mode = mode or draw(st.sampled_from(["none", "single", "several", "change", "gap"]))
+    prec = list(compiled(policy_id).policy.categories.precedence)
+    cats = draw(st.sampled_from([prec, prec, category_pool(policy_id)]))
+    modes = ["none", "single", "single", "several", "change", "change", "gap"]
+    mode = mode or draw(st.sampled_from(modes))
     lo, hi = period(policy_id, year)
     if mode == "none":
         return ()
