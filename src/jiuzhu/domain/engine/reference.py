@@ -18,7 +18,13 @@ from jiuzhu.domain.engine.rules import CompiledPolicy, ResolvedSchedule
 from jiuzhu.domain.engine.settlement import Line, Settlement
 from jiuzhu.domain.engine.state import PersonState, PoolState, YearState
 from jiuzhu.domain.money import Fen, apply_rate, format_rate, format_yuan
-from jiuzhu.domain.policy.model import BaseKind, CumulativeBenefit, Exclusion, ExclusionKind
+from jiuzhu.domain.policy.model import (
+    BaseKind,
+    CumulativeBenefit,
+    Exclusion,
+    ExclusionKind,
+    Policy,
+)
 from jiuzhu.domain.vocabulary import Benefit, Category
 
 QUOTA_POOL = "major_disease_quota"
@@ -53,6 +59,25 @@ def _y(v: int) -> str:
     return format_yuan(v)
 
 
+def not_in_force(policy: Policy, claim: Claim) -> ClaimRejected:
+    eff = policy.effective
+    period = f"{eff.start} 至 {eff.end}" if eff.end else f"{eff.start} 起"
+    return ClaimRejected(
+        claim.claim_id,
+        "settlement_date",
+        f"结算日期 {claim.settlement_date} 不在政策 {policy.id} 的有效期（{period}）内",
+    )
+
+
+def other_too_large(claim: Claim, left: int) -> ClaimRejected:
+    """Other payments cannot exceed what the insurances left of the bill."""
+    return ClaimRejected(
+        claim.claim_id,
+        "other_payments",
+        f"其他支付 {_y(claim.other_payments)} 超过基本医保、大病保险支付后的剩余费用 {_y(left)}",
+    )
+
+
 class ReferenceEngine:
     """Settles claims against one compiled policy; pure apart from the state it is handed."""
 
@@ -66,16 +91,10 @@ class ReferenceEngine:
         if claim.claim_id in state.settled_ids:
             raise ClaimRejected(claim.claim_id, "claim_id", "重复的 claim_id：该单据已结算")
         if not self.policy.in_force(claim.settlement_date):
-            eff = self.policy.effective
-            period = f"{eff.start} 至 {eff.end}" if eff.end else f"{eff.start} 起"
-            raise ClaimRejected(
-                claim.claim_id,
-                "settlement_date",
-                f"结算日期 {claim.settlement_date} 不在政策 {self.policy.id} "
-                f"的有效期（{period}）内",
-            )
+            raise not_in_force(self.policy, claim)
         ystate = state.year(claim.year)
-        trials = [self._trial(claim, cat, ystate, state.chain) for cat in self._candidates(claim)]
+        candidates = self.candidates(claim)
+        trials = [self._trial(claim, cat, ystate, state.chain) for cat in candidates]
         best = trials[0]
         for t in trials[1:]:
             if t.assisted() > best.assisted():
@@ -84,26 +103,50 @@ class ReferenceEngine:
         if best.chain is not None:
             state.chain = best.chain
         settlement = best.settlement
-        settlement.lines.insert(0, self._category_line(claim, best, trials))
-        self._grant(claim, settlement, state)
+        settlement.lines.insert(0, self._category_line(claim, best.category, candidates))
+        if self._grant_due(claim, state):
+            self._grant(claim, settlement)
+            state.grant_paid = True
         state.settled_ids.add(claim.claim_id)
         return settlement
 
+    def explain(
+        self,
+        claim: Claim,
+        category: Category,
+        ystate: YearState,
+        chain: tuple[dt.date, int] | None,
+        grant: bool,
+    ) -> Settlement:
+        """The settlement of ``claim`` under ``category`` from the accumulators before it.
+
+        How the batch engine's results get their explanation: the same lines,
+        from the same code, given the state the batch engine had reached.
+        Nothing is committed.
+        """
+        trial = self._trial(claim, category, ystate, chain)
+        settlement = trial.settlement
+        settlement.lines.insert(0, self._category_line(claim, category, self.candidates(claim)))
+        if grant:
+            self._grant(claim, settlement)
+        return settlement
+
     # ------------------------------------------------------------------ categories
-    def _candidates(self, claim: Claim) -> list[Category]:
+    def candidates(self, claim: Claim) -> list[Category]:
+        """The categories to try (就高不重复), by the policy's precedence; else ordinary."""
         held = set(claim.categories_on(claim.settlement_date))
         ranked = [c for c in self.policy.categories.precedence if c in held]
         return ranked or [Category.ordinary]
 
-    def _category_line(self, claim: Claim, best: Trial, trials: Sequence[Trial]) -> Line:
+    def _category_line(self, claim: Claim, best: Category, tried: Sequence[Category]) -> Line:
         held = claim.categories_on(claim.settlement_date)
         clause = self.policy.categories.clause
         unknown = [c for c in held if c not in self.policy.categories.precedence]
-        text = f"救助对象类别：{best.category.zh}（结算日 {claim.settlement_date}）"
-        if len(trials) > 1:
-            names = "、".join(t.category.zh for t in trials)
-            text += f"；同时具有{names}身份，按就高不重复原则按{best.category.zh}救助"
-        if unknown and best.category is Category.ordinary:
+        text = f"救助对象类别：{best.zh}（结算日 {claim.settlement_date}）"
+        if len(tried) > 1:
+            names = "、".join(c.zh for c in tried)
+            text += f"；同时具有{names}身份，按就高不重复原则按{best.zh}救助"
+        if unknown and best is Category.ordinary:
             text += "；所持身份（" + "、".join(c.zh for c in unknown) + "）不属本政策医疗救助对象"
         if not held:
             text = f"结算日 {claim.settlement_date} 无有效救助身份，按普通参保人员结算"
@@ -169,12 +212,7 @@ class ReferenceEngine:
     @staticmethod
     def _check_other(claim: Claim, insured: int) -> None:
         if claim.other_payments > claim.total - insured:
-            raise ClaimRejected(
-                claim.claim_id,
-                "other_payments",
-                f"其他支付 {_y(claim.other_payments)} 超过基本医保、大病保险支付后的剩余费用 "
-                f"{_y(claim.total - insured)}",
-            )
+            raise other_too_large(claim, claim.total - insured)
 
     def _exclusions(self, claim: Claim, category: Category) -> dict[Benefit, Exclusion]:
         out: dict[Benefit, Exclusion] = {}
@@ -486,20 +524,23 @@ class ReferenceEngine:
             f"{_y(f_after)} − {_y(f_before)} = {_y(f_after - f_before)}"
         )
 
-    def _grant(self, claim: Claim, settlement: Settlement, state: PersonState) -> None:
+    def _grant_due(self, claim: Claim, state: PersonState) -> bool:
+        """大病关怀: once per person, for a listed disease (late stage where required)."""
         g = self.policy.benefits.critical_care_grant
         if g is None or state.grant_paid:
-            return
+            return False
         if g.requires_late_stage and not claim.late_stage:
-            return
+            return False
         held = claim.categories_on(claim.settlement_date)
         if not any(c in g.categories for c in held):
-            return
+            return False
+        return self.c.disease_in(g.disease_list, claim.disease) is not None
+
+    def _grant(self, claim: Claim, settlement: Settlement) -> None:
+        g = self.policy.benefits.critical_care_grant
+        assert g is not None
         disease = self.c.disease_in(g.disease_list, claim.disease)
-        if disease is None:
-            return
         settlement.critical_care_grant = g.amount.value
-        state.grant_paid = True
         settlement.lines.append(
             Line(
                 "critical_care_grant",

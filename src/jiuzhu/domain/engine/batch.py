@@ -1,0 +1,753 @@
+"""The batch engine: the reference engine's rules on columns, with no loop over claims.
+
+Same order, same functions, same rounding as ``reference.py``; the difference
+is only how the yearly accumulators are found (ADR 7):
+
+* **Cumulative sums** for a person whose every year has one category and no
+  referral chain: each claim's base before it is the group-wise cumulative sum
+  of the increments before it, and what a shared cap leaves is
+  ``min(cap, S_after) - min(cap, S_before)`` of the cumulative candidate
+  amounts. This is exact when no claim is limited by what its bill leaves (the
+  engine checks, and hands such a person to the next path).
+* **Rounds by rank** for everyone else (two categories at once, a category
+  change in the year, 福建's referral chain, a bill that runs out): the k-th
+  claims of all these people are settled together, every category tried in
+  vectors, the best kept, the accumulators updated; then the (k+1)-th.
+
+Both paths call one ``_trial``; only the ``Ledger`` that answers "what was the
+base before this claim" differs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from jiuzhu.domain.engine.columns import CATEGORIES, CATEGORY_CODE, VISIT_CODE, ClaimColumns
+from jiuzhu.domain.engine.columns import day_of as _day
+from jiuzhu.domain.engine.rules import CompiledPolicy
+from jiuzhu.domain.engine.tables import HALF, BenefitTable, PolicyTables, policy_tables
+from jiuzhu.domain.money import BP_ONE
+from jiuzhu.domain.policy.model import BaseKind, ExclusionKind
+from jiuzhu.domain.vocabulary import Benefit, Category
+
+ASSISTS = (
+    Benefit.medical_assistance,
+    Benefit.re_assistance,
+    Benefit.secondary_assistance,
+    Benefit.special_assistance,
+    Benefit.illness_poverty_assistance,
+)
+AMOUNTS = tuple(Benefit)
+ORDINARY = CATEGORY_CODE[Category.ordinary]
+
+# Why a claim was rejected (BatchResult.reject): 0 = settled.
+REJECT_NONE, REJECT_NOT_IN_FORCE, REJECT_DUPLICATE, REJECT_OTHER = 0, 1, 2, 3
+
+
+def _i64(n: int) -> np.ndarray:
+    return np.zeros(n, dtype=np.int64)
+
+
+def _linear(base: np.ndarray, rate: np.ndarray | int) -> np.ndarray:
+    """``apply_rate`` in vectors: half-up to the fen (base ≥ 0)."""
+    return (base * rate + HALF) // BP_ONE
+
+
+# ---------------------------------------------------------------------- claims, prepared
+class Prepared:
+    """The claims in settlement order with everything that does not depend on the state.
+
+    Sorted by person, settlement date and input position (the reference engine's
+    order), so each person-year is a contiguous run.
+    """
+
+    def __init__(self, compiled: CompiledPolicy, cols: ClaimColumns) -> None:
+        self.compiled = compiled
+        self.policy = compiled.policy
+        self.t: PolicyTables = policy_tables(compiled)
+        n = len(cols)
+        self.n = n
+        self.order = np.lexsort((np.arange(n), cols.settle_day, cols.person))
+        c = cols.take(self.order)
+        self.c = c
+        self.year = (c.settle_day.astype("datetime64[D]").astype("datetime64[Y]")).astype(np.int64)
+        new_person = np.r_[True, c.person[1:] != c.person[:-1]] if n else np.zeros(0, bool)
+        new_group = new_person | np.r_[True, self.year[1:] != self.year[:-1]] if n else new_person
+        self.new_person = new_person
+        self.person_run = np.cumsum(new_person) - 1
+        self.group = np.cumsum(new_group) - 1
+        self.npersons = int(self.person_run[-1]) + 1 if n else 0
+        self.ngroups = int(self.group[-1]) + 1 if n else 0
+        self.reject = self._rejections()
+        self._categories()
+        self._diseases()
+        self.pool = {
+            b: self._pool_of(b, tab) for b, tab in self.t.tables.items()
+        }  # per benefit, int8 pool index per claim (-1: not in scope)
+        self._exclusions()
+        self._quota()
+        self._chain()
+
+    # -- rejections that need no settlement
+    def _rejections(self) -> np.ndarray:
+        c, eff = self.c, self.policy.effective
+        reject = np.zeros(self.n, dtype=np.int8)
+        out = c.settle_day < _day(eff.start)
+        if eff.end is not None:
+            out |= c.settle_day > _day(eff.end)
+        reject[out] = REJECT_NOT_IN_FORCE
+        return reject
+
+    # -- categories held on the settlement date, and the candidates by precedence
+    def _categories(self) -> None:
+        c = self.c
+        held = np.zeros(self.n, dtype=np.int32)
+        day = c.settle_day[c.span_claim]
+        valid = (c.span_from <= day) & (day <= c.span_to)
+        np.bitwise_or.at(held, c.span_claim[valid], (1 << c.span_category[valid].astype(np.int32)))
+        self.held = held
+        prec = [CATEGORY_CODE[x] for x in self.policy.categories.precedence]
+        cand = np.full((self.n, max(1, len(prec))), -1, dtype=np.int8)
+        count = np.zeros(self.n, dtype=np.int64)
+        for code in prec:
+            has = (held >> code) & 1 == 1
+            cand[has, count[has]] = code
+            count[has] += 1
+        cand[count == 0, 0] = ORDINARY
+        self.ncand = np.maximum(count, 1)
+        self.cand = cand[:, : int(self.ncand.max()) if self.n else 1]
+
+    # -- disease lists, matched once per distinct disease
+    def _diseases(self) -> None:
+        names = self.c.disease_names
+        self.in_list: dict[str, np.ndarray] = {}
+        for lst in self.policy.diseases:
+            hit = np.array([self.compiled.disease_in(lst, d) is not None for d in names] + [False])
+            self.in_list[lst] = hit[self.c.disease]  # -1 reads the trailing False
+
+    def _pool_of(self, b: Benefit, tab: BenefitTable) -> np.ndarray:
+        c = self.c
+        pool = np.full(self.n, -1, dtype=np.int8)
+        for pi, pname in enumerate(tab.pools):
+            for m in self.compiled.benefits[b].pools[pname]:
+                hit = np.isin(c.visit, [VISIT_CODE[v] for v in m.visit_types])
+                if m.hospital_levels is not None:
+                    hit &= np.isin(c.level, m.hospital_levels)
+                if m.diseases is not None:
+                    hit &= self.in_list[m.diseases]
+                pool[(pool < 0) & hit] = pi
+        return pool
+
+    def _exclusions(self) -> None:
+        c = self.c
+        self.excl: list[tuple[np.ndarray, np.ndarray, frozenset[Benefit]]] = []
+        for ex in self.policy.exclusions:
+            if ex.kind is ExclusionKind.not_referred:
+                hit = ~c.referred
+            else:
+                hit = c.out_of_area & ~c.out_of_area_filed
+            cats = np.ones(len(CATEGORIES), bool)
+            if ex.categories is not None:
+                cats[:] = False
+                cats[[CATEGORY_CODE[x] for x in ex.categories]] = True
+            self.excl.append((hit, cats, frozenset(ex.benefits)))
+
+    def excluded(self, b: Benefit, rows: np.ndarray, cat: np.ndarray) -> np.ndarray:
+        out = np.zeros(rows.size, bool)
+        for hit, cats, benefits in self.excl:
+            if b in benefits:
+                out |= hit[rows] & cats[cat]
+        return out
+
+    def _quota(self) -> None:
+        q = self.policy.benefits.major_disease_quota
+        self.quota_cat = np.zeros(len(CATEGORIES), bool)
+        self.quota_rate = np.zeros(len(CATEGORIES), np.int64)
+        self.quota_ok = np.zeros(self.n, bool)
+        self.quota_amount = _i64(self.n)
+        if q is None:
+            return
+        for sch in q.schedules.values():
+            for cat in sch.categories:
+                code = CATEGORY_CODE[cat]
+                if not self.quota_cat[code]:
+                    self.quota_cat[code] = True
+                    self.quota_rate[code] = sch.rate.value
+        self.quota_bi_rate = q.basic_insurance_rate.value
+        ok = self.in_list[q.disease_list].copy()
+        if q.requires_quota_hospital:
+            ok &= self.c.quota_hospital
+        self.quota_ok = ok
+        amounts = []
+        for d in self.c.disease_names:
+            name = self.compiled.disease_in(q.disease_list, d)
+            amounts.append(0 if name is None else self.compiled.quota_of(name))
+        self.quota_amount = np.array([*amounts, 0], dtype=np.int64)[self.c.disease]
+
+    def _chain(self) -> None:
+        chain = self.compiled.benefits[Benefit.basic_insurance].referral_chain
+        self.chain = chain is not None
+        self.chain_cat = np.zeros(len(CATEGORIES), bool)
+        self.chain_visit = np.zeros(self.n, bool)
+        if chain is None:
+            return
+        self.chain_cat[[CATEGORY_CODE[x] for x in chain.categories]] = True
+        self.chain_visit = np.isin(self.c.visit, [VISIT_CODE[v] for v in chain.visit_types])
+
+
+# ---------------------------------------------------------------------- ledgers
+class Ledger(Protocol):
+    """What a trial asks of the accumulators: the amounts, given the claims' increments."""
+
+    def cumulative(
+        self,
+        tab: BenefitTable,
+        rows: np.ndarray,
+        cat: np.ndarray,
+        pool: np.ndarray,
+        inc: np.ndarray,
+        left: np.ndarray,
+        active: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def linear(
+        self, key: int, rows: np.ndarray, inc: np.ndarray, rate: np.ndarray, active: np.ndarray
+    ) -> np.ndarray: ...
+
+    def chain(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
+
+
+def _seg_bounds(gid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    start = np.flatnonzero(np.r_[True, gid[1:] != gid[:-1]]) if gid.size else gid
+    lens = np.diff(np.r_[start, gid.size])
+    return start, lens
+
+
+class CumsumLedger:
+    """Accumulators as group-wise cumulative sums over contiguous person-years.
+
+    Valid when each person-year has one category: then a pool's paid amount
+    never falls short of F(base) except through the shared cap, which is
+    itself a clipped cumulative sum.
+    """
+
+    def __init__(self, gid: np.ndarray) -> None:
+        self.start, self.lens = _seg_bounds(gid)
+
+    def seg_cumsum(self, x: np.ndarray) -> np.ndarray:
+        c = np.cumsum(x)
+        if c.size == 0:
+            return c
+        off = np.zeros(self.start.size, dtype=np.int64)
+        off[1:] = c[self.start[1:] - 1]
+        c -= np.repeat(off, self.lens)
+        return c
+
+    def cumulative(
+        self,
+        tab: BenefitTable,
+        rows: np.ndarray,
+        cat: np.ndarray,
+        pool: np.ndarray,
+        inc: np.ndarray,
+        left: np.ndarray,
+        active: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        x = np.where(active, inc, 0)
+        if tab.npools == 1:
+            after = self.seg_cumsum(x)
+        else:
+            after = np.zeros_like(x)
+            for p in range(tab.npools):
+                mp = active & (pool == p)
+                if mp.any():
+                    cp = self.seg_cumsum(np.where(mp, x, 0))
+                    np.copyto(after, cp, where=mp)
+        flat = tab.flat(cat, pool)
+        d = tab.f(flat, after) - tab.f(flat, after - x)
+        d[~active] = 0
+        if tab.any_shared_cap:
+            incap = active & tab.in_cap[flat]
+            s_after = self.seg_cumsum(np.where(incap, d, 0))
+            cap = tab.shared_cap[cat]
+            capped = np.minimum(s_after, cap) - np.minimum(s_after - d, cap)
+            d = np.where(incap, capped, d)
+        lim = np.maximum(left, 0)
+        bind = active & (d > lim)
+        return np.minimum(d, lim), bind
+
+    def linear(
+        self, key: int, rows: np.ndarray, inc: np.ndarray, rate: np.ndarray, active: np.ndarray
+    ) -> np.ndarray:
+        x = np.where(active, inc, 0)
+        after = self.seg_cumsum(x)
+        return np.where(active, _linear(after, rate) - _linear(after - x, rate), 0)
+
+    def chain(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        z = np.zeros(rows.size, dtype=np.int64)
+        return np.zeros(rows.size, bool), z, z
+
+
+class RankLedger:
+    """Accumulators as arrays [person-year, key], read before and written after each rank."""
+
+    def __init__(self, p: Prepared, gid_local: np.ndarray, pid_local: np.ndarray) -> None:
+        ng = int(gid_local.max()) + 1 if gid_local.size else 0
+        npers = int(pid_local.max()) + 1 if pid_local.size else 0
+        self.base = np.zeros((ng, p.t.nkeys), dtype=np.int64)
+        self.paid = np.zeros((ng, p.t.nkeys), dtype=np.int64)
+        self.chain_set = np.zeros(npers, bool)
+        self.chain_day = np.zeros(npers, np.int64)
+        self.chain_val = np.zeros(npers, np.int64)
+        self.gid = gid_local  # indexed by claim row (sorted position)
+        self.pid = pid_local
+
+    def cumulative(
+        self,
+        tab: BenefitTable,
+        rows: np.ndarray,
+        cat: np.ndarray,
+        pool: np.ndarray,
+        inc: np.ndarray,
+        left: np.ndarray,
+        active: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        g = self.gid[rows]
+        key = tab.key0 + np.maximum(pool, 0)
+        before = self.base[g, key]
+        after = before + np.where(active, inc, 0)
+        flat = tab.flat(cat, pool)
+        d = tab.f(flat, after) - tab.f(flat, before)
+        if tab.any_pool_cap:
+            d = np.minimum(d, np.maximum(0, tab.pool_cap[flat] - self.paid[g, key]))
+        if tab.any_shared_cap:
+            block = self.paid[g, tab.key0 : tab.key0 + tab.npools]
+            used = (block * tab.in_cap_cp[cat]).sum(axis=1)
+            room = np.maximum(0, tab.shared_cap[cat] - used)
+            d = np.where(tab.in_cap[flat], np.minimum(d, room), d)
+        d = np.maximum(np.minimum(d, np.maximum(left, 0)), 0)
+        return np.where(active, d, 0), np.zeros(rows.size, bool)
+
+    def linear(
+        self, key: int, rows: np.ndarray, inc: np.ndarray, rate: np.ndarray, active: np.ndarray
+    ) -> np.ndarray:
+        before = self.base[self.gid[rows], key]
+        x = np.where(active, inc, 0)
+        return np.where(active, _linear(before + x, rate) - _linear(before, rate), 0)
+
+    def chain(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        pid = self.pid[rows]
+        return self.chain_set[pid], self.chain_day[pid], self.chain_val[pid]
+
+    def commit(self, rows: np.ndarray, trial: TrialOut, ok: np.ndarray) -> None:
+        g = self.gid[rows]
+        for key, inc, paid in trial.updates:
+            self.base[g, key] += np.where(ok, inc, 0)
+            self.paid[g, key] += np.where(ok, paid, 0)
+        set_ = ok & trial.chain_set
+        pid = self.pid[rows[set_]]
+        self.chain_set[pid] = True
+        self.chain_day[pid] = trial.chain_day[set_]
+        self.chain_val[pid] = trial.chain_val[set_]
+
+
+# ---------------------------------------------------------------------- one category, in vectors
+@dataclass(slots=True)
+class TrialOut:
+    """A trial's amounts and accumulator updates, one entry per claim row."""
+
+    amounts: dict[Benefit, np.ndarray]
+    updates: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    chain_set: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    chain_day: np.ndarray = field(default_factory=lambda: _i64(0))
+    chain_val: np.ndarray = field(default_factory=lambda: _i64(0))
+    reject: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    bind: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+
+    def assisted(self) -> np.ndarray:
+        return sum(
+            (a for b, a in self.amounts.items() if b is not Benefit.hospital_borne),
+            start=_i64(self.reject.size),
+        )
+
+
+def _trial(p: Prepared, led: Ledger, rows: np.ndarray, cat: np.ndarray) -> TrialOut:
+    """Settle the claims at ``rows`` under ``cat`` (one category per claim)."""
+    c = p.c
+    m = rows.size
+    total, scope, other = c.total[rows], c.policy_scope[rows], c.other[rows]
+    has_ins = c.has_insurance[rows]
+    out = TrialOut({b: _i64(m) for b in AMOUNTS})
+    out.bind = np.zeros(m, bool)
+    out.chain_set = np.zeros(m, bool)
+    out.chain_day = c.settle_day[rows].astype(np.int64)
+    out.chain_val = _i64(m)
+
+    quota = p.quota_ok[rows] & p.quota_cat[cat]
+    if quota.any():
+        quota &= ~p.excluded(Benefit.major_disease_quota, rows, cat)
+    normal = ~quota
+
+    # Tier 1: basic insurance (given, or the per-claim deductible and the yearly function).
+    t = p.t.tables[Benefit.basic_insurance]
+    pool = p.pool[Benefit.basic_insurance][rows]
+    comp = normal & ~has_ins & t.has_schedule[cat] & (pool >= 0)
+    flat = t.flat(cat, pool)
+    deductible = t.per_claim_deductible[flat]
+    if p.chain:
+        visit = comp & p.chain_visit[rows]
+        was_set, day, val = led.chain(rows)
+        linked = visit & p.chain_cat[cat] & c.referred[rows] & was_set
+        linked &= day == c.admit_day[rows]
+        before = np.where(linked, val, 0)
+        deductible = np.maximum(0, deductible - before)
+        out.chain_set = visit
+        out.chain_val = before + deductible
+    inc = np.where(comp, np.maximum(0, scope - deductible), 0)
+    bi, bind = led.cumulative(t, rows, cat, pool, inc, scope, comp)
+    out.bind |= bind
+    out.updates.append((t.key0 + np.maximum(pool, 0), inc, bi))
+    bi = np.where(has_ins, c.bi_given[rows], bi)
+
+    # Tier 2: critical-illness insurance on what basic insurance left.
+    t = p.t.tables[Benefit.critical_illness_insurance]
+    pool = p.pool[Benefit.critical_illness_insurance][rows]
+    comp = normal & ~has_ins & t.has_schedule[cat] & (pool >= 0)
+    inc = np.where(comp, np.maximum(0, scope - bi), 0)
+    cii, bind = led.cumulative(t, rows, cat, pool, inc, inc, comp)
+    out.bind |= bind
+    out.updates.append((t.key0 + np.maximum(pool, 0), inc, cii))
+    cii = np.where(has_ins, c.cii_given[rows], cii)
+
+    if quota.any():
+        _quota(p, led, rows, cat, quota, out, bi, cii)
+    else:
+        out.updates.append((np.full(m, p.t.quota_bi_key), _i64(m), _i64(m)))
+        out.updates.append((np.full(m, p.t.quota_key), _i64(m), _i64(m)))
+    bi = np.where(quota, out.amounts[Benefit.basic_insurance], bi)
+    cii = np.where(quota, out.amounts[Benefit.critical_illness_insurance], cii)
+    out.amounts[Benefit.basic_insurance] = bi
+    out.amounts[Benefit.critical_illness_insurance] = cii
+    out.amounts[Benefit.other_payments] = other.copy()
+    out.reject = other > total - bi - cii
+
+    # Tier 3 and after, each on the base its policy names.
+    burden = scope - bi - cii
+    bases: dict[BaseKind, np.ndarray] = {
+        BaseKind.policy_scope_burden: burden,
+        BaseKind.policy_scope_burden_after_other: np.maximum(0, burden - other),
+    }
+    paid = bi + cii + other + out.amounts[Benefit.hospital_borne]
+    paid += out.amounts[Benefit.major_disease_quota]
+    for b in ASSISTS:
+        t_b = p.t.tables.get(b)
+        if t_b is None:
+            continue
+        if b is Benefit.re_assistance:
+            ma_base = p.t.tables[Benefit.medical_assistance].base
+            bases[BaseKind.burden_after_assistance] = np.maximum(
+                0, bases[ma_base] - out.amounts[Benefit.medical_assistance]
+            )
+        bases[BaseKind.all_left] = total - paid
+        if not t_b.desk:
+            continue  # decided on review (杭州 特殊救助, 福建 依申请救助): 0 at the desk
+        pool = p.pool[b][rows]
+        eligible = normal & (pool >= 0)
+        if eligible.any() and p.excl:
+            eligible &= ~p.excluded(b, rows, cat)
+        pays = eligible & t_b.has_schedule[cat]
+        inc = np.where(eligible, bases[t_b.base], 0)
+        amount, bind = led.cumulative(t_b, rows, cat, pool, inc, total - paid, pays)
+        out.bind |= bind
+        out.amounts[b] = amount
+        out.updates.append((t_b.key0 + np.maximum(pool, 0), inc, amount))
+        paid = paid + amount
+    return out
+
+
+def _quota(
+    p: Prepared,
+    led: Ledger,
+    rows: np.ndarray,
+    cat: np.ndarray,
+    quota: np.ndarray,
+    out: TrialOut,
+    bi_normal: np.ndarray,
+    cii_normal: np.ndarray,
+) -> None:
+    """山西 (八): within the quota, fund 70%, assistance by category; above it, the hospital."""
+    c = p.c
+    total, other, has_ins = c.total[rows], c.other[rows], c.has_insurance[rows]
+    within = np.minimum(total, p.quota_amount[rows])
+    comp = quota & ~has_ins
+    bi_q = led.linear(p.t.quota_bi_key, rows, within, np.full(rows.size, p.quota_bi_rate), comp)
+    bi = np.where(has_ins, c.bi_given[rows], bi_q)
+    cii = np.where(has_ins, c.cii_given[rows], 0)
+    paid = bi + cii + other
+    excess = np.minimum(total - within, total - paid)
+    rate = p.quota_rate[cat]
+    amount = led.linear(p.t.quota_key, rows, within, rate, quota)
+    left = total - paid - excess
+    amount = np.where(amount > left, np.maximum(0, left), amount)
+    q = quota
+    out.amounts[Benefit.basic_insurance] = np.where(q, bi, bi_normal)
+    out.amounts[Benefit.critical_illness_insurance] = np.where(q, cii, cii_normal)
+    out.amounts[Benefit.hospital_borne] = np.where(q, excess, 0)
+    out.amounts[Benefit.major_disease_quota] = np.where(q, amount, 0)
+    out.updates.append((np.full(rows.size, p.t.quota_bi_key), np.where(comp, within, 0), bi_q))
+    out.updates.append(
+        (np.full(rows.size, p.t.quota_key), np.where(q, within, 0), np.where(q, amount, 0))
+    )
+
+
+def _pick(best: TrialOut, other: TrialOut, better: np.ndarray) -> None:
+    """Keep ``other`` where it is better (in place)."""
+    for b in AMOUNTS:
+        best.amounts[b] = np.where(better, other.amounts[b], best.amounts[b])
+    best.updates = [
+        (np.where(better, k2, k1), np.where(better, i2, i1), np.where(better, p2, p1))
+        for (k1, i1, p1), (k2, i2, p2) in zip(best.updates, other.updates, strict=True)
+    ]
+    best.chain_set = np.where(better, other.chain_set, best.chain_set)
+    best.chain_val = np.where(better, other.chain_val, best.chain_val)
+
+
+# ---------------------------------------------------------------------- results
+@dataclass(slots=True)
+class BatchResult:
+    """Per claim, in input order: the category settled under and every amount (fen).
+
+    ``reject`` is 0 for a settled claim; rejected claims have all amounts 0.
+    ``reject_left`` is what the bill left after the insurances, for the message.
+    ``snapshot_base``/``snapshot_paid`` (optional, [n, keys]) hold each
+    accumulator just before the claim, and ``chain_*`` the referral chain: what
+    an explanation of the claim needs (``explain.py``).
+    """
+
+    category: np.ndarray
+    amounts: dict[Benefit, np.ndarray]
+    grant: np.ndarray
+    reject: np.ndarray
+    reject_left: np.ndarray
+    fast: np.ndarray
+    keys: list[tuple[Benefit, str]]
+    snapshot_base: np.ndarray | None = None
+    snapshot_paid: np.ndarray | None = None
+    chain_set: np.ndarray | None = None
+    chain_day: np.ndarray | None = None
+    chain_val: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return int(self.category.size)
+
+
+def settle_columns(
+    compiled: CompiledPolicy,
+    cols: ClaimColumns,
+    *,
+    fast: bool = True,
+    snapshots: bool = False,
+) -> BatchResult:
+    """Settle a batch of claims; ``fast=False`` sends everyone through the rank rounds."""
+    p = Prepared(compiled, cols)
+    n = p.n
+    category = np.full(n, ORDINARY, dtype=np.int8)
+    amounts = {b: _i64(n) for b in AMOUNTS}
+    reject_left = _i64(n)
+    ok = p.reject == REJECT_NONE
+    simple = _simple_persons(p) if fast else np.zeros(p.npersons, bool)
+    simple_rows = np.flatnonzero(simple[p.person_run] & ok)
+    snap = _Snapshots(p) if snapshots else None
+    if simple_rows.size:
+        trial = _trial(p, CumsumLedger(p.group[simple_rows]), simple_rows, p.cand[simple_rows, 0])
+        bad = trial.bind | trial.reject
+        if bad.any():
+            simple[np.unique(p.person_run[simple_rows[bad]])] = False
+            keep = simple[p.person_run[simple_rows]]
+            simple_rows = simple_rows[keep]
+            trial = _trial(
+                p, CumsumLedger(p.group[simple_rows]), simple_rows, p.cand[simple_rows, 0]
+            )
+        category[simple_rows] = p.cand[simple_rows, 0]
+        for b in AMOUNTS:
+            amounts[b][simple_rows] = trial.amounts[b]
+        if snap is not None:
+            snap.from_cumsums(simple_rows, trial)
+    complex_rows = np.flatnonzero(~simple[p.person_run] & ok)
+    if complex_rows.size:
+        _rounds(p, complex_rows, category, amounts, reject_left, snap)
+    grant = _grants(p)
+    inv = np.empty(n, dtype=np.int64)
+    inv[p.order] = np.arange(n)
+    result = BatchResult(
+        category=category[inv],
+        amounts={b: a[inv] for b, a in amounts.items()},
+        grant=grant[inv],
+        reject=p.reject[inv],
+        reject_left=reject_left[inv],
+        fast=simple[p.person_run][inv],
+        keys=p.t.keys,
+    )
+    if snap is not None:
+        result.snapshot_base = snap.base[inv]
+        result.snapshot_paid = snap.paid[inv]
+        result.chain_set = snap.chain_set[inv]
+        result.chain_day = snap.chain_day[inv]
+        result.chain_val = snap.chain_val[inv]
+    return result
+
+
+def _simple_persons(p: Prepared) -> np.ndarray:
+    """People the cumulative sums settle exactly: one category per person-year, no chain."""
+    c = p.c
+    n = p.n
+    complex_claim = p.ncand > 1
+    cat0 = p.cand[:, 0]
+    same_group = np.r_[False, p.group[1:] == p.group[:-1]] if n else np.zeros(0, bool)
+    changed = np.zeros(n, bool)
+    if n:
+        changed[1:] = same_group[1:] & (cat0[1:] != cat0[:-1])
+    complex_claim |= changed
+    if p.chain and n:
+        prev_day = np.r_[np.int32(0), c.settle_day[:-1]]
+        linked = ~p.new_person & (c.admit_day <= prev_day) & c.referred & p.chain_visit
+        complex_claim |= linked & p.chain_cat[cat0]
+        # any category the person could be tried under
+        for j in range(1, p.cand.shape[1]):
+            cj = p.cand[:, j]
+            complex_claim |= linked & (cj >= 0) & p.chain_cat[np.maximum(cj, 0)]
+    simple = np.ones(p.npersons, bool)
+    simple[p.person_run[complex_claim]] = False
+    return simple
+
+
+def _rounds(
+    p: Prepared,
+    rows_all: np.ndarray,
+    category: np.ndarray,
+    amounts: dict[Benefit, np.ndarray],
+    reject_left: np.ndarray,
+    snap: _Snapshots | None,
+) -> None:
+    """Settle these people's claims rank by rank: the k-th claim of everyone at once."""
+    gid = np.full(p.n, -1, np.int64)
+    pid = np.full(p.n, -1, np.int64)
+    _, gid[rows_all] = np.unique(p.group[rows_all], return_inverse=True)
+    _, pid[rows_all] = np.unique(p.person_run[rows_all], return_inverse=True)
+    led = RankLedger(p, gid, pid)
+    people = pid[rows_all]
+    first = np.r_[True, people[1:] != people[:-1]]
+    start = np.flatnonzero(first)
+    rank = np.arange(rows_all.size) - np.repeat(start, np.diff(np.r_[start, rows_all.size]))
+    by_rank = np.argsort(rank, kind="stable")
+    bounds = np.searchsorted(rank[by_rank], np.arange(int(rank.max()) + 2))
+    for r in range(int(rank.max()) + 1):
+        rows = rows_all[by_rank[bounds[r] : bounds[r + 1]]]
+        if snap is not None:
+            snap.from_ledger(rows, led)
+        best = _trial(p, led, rows, p.cand[rows, 0])
+        chosen = p.cand[rows, 0].copy()
+        reject = best.reject.copy()
+        left = np.where(reject, p.c.total[rows] - _insured(best), 0)
+        for j in range(1, p.cand.shape[1]):
+            has = p.ncand[rows] > j
+            if not has.any():
+                break
+            sub = np.flatnonzero(has)
+            other = _trial(p, led, rows[sub], p.cand[rows[sub], j])
+            full = _expand(other, sub, rows.size, best)
+            newly = has & full.reject & ~reject
+            left = np.where(newly, p.c.total[rows] - _insured(full), left)
+            reject |= has & full.reject
+            better = has & (full.assisted() > best.assisted())
+            _pick(best, full, better)
+            chosen = np.where(better, p.cand[rows, j], chosen)
+        ok = ~reject
+        led.commit(rows, best, ok)
+        category[rows] = np.where(ok, chosen, ORDINARY)
+        for b in AMOUNTS:
+            amounts[b][rows] = np.where(ok, best.amounts[b], 0)
+        p.reject[rows[reject]] = REJECT_OTHER
+        reject_left[rows] = left
+
+
+def _insured(t: TrialOut) -> np.ndarray:
+    out: np.ndarray = (
+        t.amounts[Benefit.basic_insurance] + t.amounts[Benefit.critical_illness_insurance]
+    )
+    return out
+
+
+def _expand(t: TrialOut, sub: np.ndarray, m: int, like: TrialOut) -> TrialOut:
+    """A trial over a subset of rows, as a trial over all ``m`` rows (others: ``like``)."""
+
+    def ex(a: np.ndarray, base: np.ndarray) -> np.ndarray:
+        full = base.copy()
+        full[sub] = a
+        return full
+
+    out = TrialOut({b: ex(t.amounts[b], like.amounts[b]) for b in AMOUNTS})
+    out.updates = [
+        (ex(k, k0), ex(i, i0), ex(pd, p0))
+        for (k, i, pd), (k0, i0, p0) in zip(t.updates, like.updates, strict=True)
+    ]
+    out.chain_set = ex(t.chain_set, like.chain_set)
+    out.chain_day = ex(t.chain_day, like.chain_day)
+    out.chain_val = ex(t.chain_val, like.chain_val)
+    out.reject = ex(t.reject, np.zeros(m, bool))
+    out.bind = ex(t.bind, np.zeros(m, bool))
+    return out
+
+
+def _grants(p: Prepared) -> np.ndarray:
+    """大病关怀: once per person, on the first settled claim that qualifies."""
+    grant = _i64(p.n)
+    g = p.policy.benefits.critical_care_grant
+    if g is None or p.n == 0:
+        return grant
+    mask = 0
+    for cat in g.categories:
+        mask |= 1 << CATEGORY_CODE[cat]
+    ok = (p.reject == REJECT_NONE) & ((p.held & mask) != 0) & p.in_list[g.disease_list]
+    if g.requires_late_stage:
+        ok &= p.c.late_stage
+    rows = np.flatnonzero(ok)
+    who = p.person_run[rows]
+    first = rows[np.r_[True, who[1:] != who[:-1]]] if rows.size else rows
+    grant[first] = g.amount.value
+    return grant
+
+
+class _Snapshots:
+    """Each accumulator just before each claim: what its explanation is rendered from."""
+
+    def __init__(self, p: Prepared) -> None:
+        self.p = p
+        self.base = np.zeros((p.n, p.t.nkeys), dtype=np.int64)
+        self.paid = np.zeros((p.n, p.t.nkeys), dtype=np.int64)
+        self.chain_set = np.zeros(p.n, bool)
+        self.chain_day = _i64(p.n)
+        self.chain_val = _i64(p.n)
+
+    def from_ledger(self, rows: np.ndarray, led: RankLedger) -> None:
+        g = led.gid[rows]
+        self.base[rows] = led.base[g]
+        self.paid[rows] = led.paid[g]
+        s, d, v = led.chain(rows)
+        self.chain_set[rows], self.chain_day[rows], self.chain_val[rows] = s, d, v
+
+    def from_cumsums(self, rows: np.ndarray, trial: TrialOut) -> None:
+        led = CumsumLedger(self.p.group[rows])
+        nk = self.p.t.nkeys
+        for k in range(nk):
+            inc = _i64(rows.size)
+            paid = _i64(rows.size)
+            for key, i, pd in trial.updates:
+                hit = key == k
+                inc += np.where(hit, i, 0)
+                paid += np.where(hit, pd, 0)
+            self.base[rows, k] = led.seg_cumsum(inc) - inc
+            self.paid[rows, k] = led.seg_cumsum(paid) - paid

@@ -1,0 +1,149 @@
+"""The compiled policy as arrays, for the batch engine.
+
+``rules.py`` turns each (benefit, category) into ``Piecewise`` functions per
+pool; here the same functions are laid out as parameter arrays indexed by
+``category × pool``, so one NumPy expression evaluates every claim's own
+function at once. Nothing is decided here that ``rules.py`` did not decide:
+the arrays are read off the compiled schedules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from jiuzhu.domain.engine.columns import CATEGORIES
+from jiuzhu.domain.engine.rules import CompiledPolicy
+from jiuzhu.domain.money import BP_ONE
+from jiuzhu.domain.policy.model import BaseKind
+from jiuzhu.domain.vocabulary import Benefit
+
+INF = np.int64(1 << 62)
+"""Stands for "no cap" / "no upper bound": larger than any sum of fen we hold."""
+
+HALF = BP_ONE // 2
+
+
+@dataclass(slots=True)
+class BenefitTable:
+    """One cumulative benefit: its pools and, per category × pool, its function."""
+
+    benefit: Benefit
+    pools: tuple[str, ...]
+    key0: int  # the accumulator key of pool 0; pool p is key0 + p
+    base: BaseKind
+    desk: bool
+    has_schedule: np.ndarray  # [C] bool
+    deductible: np.ndarray  # [C*P] int64, the function's yearly deductible
+    per_claim_deductible: np.ndarray  # [C*P] int64
+    lower: np.ndarray  # [C*P, S] int64
+    width: np.ndarray  # [C*P, S] int64 (INF: open)
+    rate: np.ndarray  # [C*P, S] int64 basis points (0 pads)
+    pool_cap: np.ndarray  # [C*P] int64 (INF: none)
+    shared_cap: np.ndarray  # [C] int64 (INF: none)
+    in_cap: np.ndarray  # [C*P] bool: the pool counts toward the shared cap
+    in_cap_cp: np.ndarray  # [C, P] bool
+    any_shared_cap: bool
+    any_pool_cap: bool
+
+    @property
+    def npools(self) -> int:
+        return len(self.pools)
+
+    def flat(self, category: np.ndarray, pool: np.ndarray) -> np.ndarray:
+        """The row of each claim's function: ``category × P + pool`` (pool -1 reads pool 0)."""
+        out: np.ndarray = category.astype(np.int64) * self.npools + np.maximum(pool, 0)
+        return out
+
+    def f(self, flat: np.ndarray, base: np.ndarray) -> np.ndarray:
+        """F(base) of each claim's own function: the vector form of ``Piecewise.__call__``."""
+        above = base - self.deductible[flat]
+        lower, width, rate = self.lower[flat], self.width[flat], self.rate[flat]
+        acc = np.zeros(base.shape, dtype=np.int64)
+        for s in range(lower.shape[1]):
+            part = np.clip(above - lower[:, s], 0, width[:, s])
+            acc += part * rate[:, s]
+        out: np.ndarray = np.minimum((acc + HALF) // BP_ONE, self.pool_cap[flat])
+        return out
+
+
+def _benefit_table(compiled: CompiledPolicy, b: Benefit, key0: int) -> BenefitTable:
+    ben = compiled.benefits[b]
+    pools = tuple(ben.pools)
+    c_n, p_n = len(CATEGORIES), len(pools)
+    scheds = [compiled.schedule(b, c) for c in CATEGORIES]
+    s_n = max([1] + [len(fn.segments) for s in scheds if s for fn in s.functions.values()])
+    has = np.array([s is not None for s in scheds])
+    ded = np.zeros(c_n * p_n, np.int64)
+    pcd = np.zeros(c_n * p_n, np.int64)
+    lower = np.zeros((c_n * p_n, s_n), np.int64)
+    width = np.zeros((c_n * p_n, s_n), np.int64)
+    rate = np.zeros((c_n * p_n, s_n), np.int64)
+    pcap = np.full(c_n * p_n, INF, np.int64)
+    scap = np.full(c_n, INF, np.int64)
+    in_cap = np.zeros((c_n, p_n), bool)
+    for ci, sched in enumerate(scheds):
+        if sched is None:
+            continue
+        if sched.shared_cap is not None:
+            scap[ci] = sched.shared_cap
+        for pi, pool in enumerate(pools):
+            row = ci * p_n + pi
+            fn = sched.functions[pool]
+            ded[row] = fn.deductible
+            pcd[row] = sched.per_claim_deductibles.get(pool, 0)
+            if fn.cap is not None:
+                pcap[row] = fn.cap
+            in_cap[ci, pi] = pool in sched.cap_pools and sched.shared_cap is not None
+            for si, seg in enumerate(fn.segments):
+                lower[row, si] = seg.lower
+                width[row, si] = INF if seg.upper is None else seg.upper - seg.lower
+                rate[row, si] = seg.rate
+    return BenefitTable(
+        benefit=b,
+        pools=pools,
+        key0=key0,
+        base=ben.base,
+        desk=ben.desk,
+        has_schedule=has,
+        deductible=ded,
+        per_claim_deductible=pcd,
+        lower=lower,
+        width=width,
+        rate=rate,
+        pool_cap=pcap,
+        shared_cap=scap,
+        in_cap=in_cap.reshape(-1),
+        in_cap_cp=in_cap,
+        any_shared_cap=bool((scap < INF).any()),
+        any_pool_cap=bool((pcap < INF).any()),
+    )
+
+
+@dataclass(slots=True)
+class PolicyTables:
+    """Every cumulative benefit's table, and the accumulator keys they use."""
+
+    tables: dict[Benefit, BenefitTable]
+    keys: list[tuple[Benefit, str]]
+    quota_bi_key: int
+    quota_key: int
+
+    @property
+    def nkeys(self) -> int:
+        return len(self.keys)
+
+
+QUOTA_POOL = "major_disease_quota"
+
+
+def policy_tables(compiled: CompiledPolicy) -> PolicyTables:
+    tables: dict[Benefit, BenefitTable] = {}
+    keys: list[tuple[Benefit, str]] = []
+    for b, ben in compiled.policy.benefits.cumulative():
+        tables[b] = _benefit_table(compiled, b, len(keys))
+        keys.extend((b, pool) for pool in ben.pools)
+    keys.append((Benefit.basic_insurance, QUOTA_POOL))
+    keys.append((Benefit.major_disease_quota, QUOTA_POOL))
+    return PolicyTables(tables, keys, len(keys) - 2, len(keys) - 1)
