@@ -29,6 +29,8 @@ from tests.cli_helpers import (
     settle,
 )
 
+pytestmark = pytest.mark.usefixtures("engine")  # every case, by both engines
+
 CASES = {c["id"]: c for c in json.loads(SHARED_CASES.read_text(encoding="utf-8"))}
 SHIPPED_FUJIAN = Path(__file__).resolve().parent.parent / "src/jiuzhu/policies/fujian-2022.yaml"
 

@@ -14,6 +14,8 @@ import pytest
 
 from tests.cli_helpers import assert_matches, settle
 
+pytestmark = pytest.mark.usefixtures("engine")  # every case, by both engines
+
 CASE_DIR = Path(__file__).parent / "cases"
 CASES = [
     case

@@ -8,6 +8,8 @@ import pytest
 
 from tests.cli_helpers import SHARED_CASES, assert_matches, jsonl, run_process
 
+pytestmark = pytest.mark.usefixtures("engine")  # every case, by both engines
+
 CASES = json.loads(SHARED_CASES.read_text(encoding="utf-8")) if SHARED_CASES.exists() else []
 
 

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import sys
-from pathlib import Path
-from typing import Annotated
-
 import typer
 
-from jiuzhu.cli import demo, policy_cmd, synth_cmd
+from jiuzhu.cli import demo, policy_cmd, settle_cmd, synth_cmd
 from jiuzhu.cli.common import (
     EXIT_DATA,
     InputOpt,
@@ -32,36 +27,7 @@ app = typer.Typer(
 app.add_typer(policy_cmd.app, name="policy")
 app.command("demo")(demo.demo)
 app.command("synth")(synth_cmd.synth)
-
-
-@app.command()
-def settle(
-    policy: PolicyOpt,
-    input: InputOpt = "-",
-    override: OverrideOpt = None,
-    set_: SetOpt = None,
-    errors_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--errors", help="另将错误按行写入此 JSONL 文件（line, claim_id, field, message）"
-        ),
-    ] = None,
-) -> None:
-    """结算单据：每行输出一个结算结果 JSON（输入顺序），错误写到标准错误。"""
-    compiled = get_policy(policy, override, set_)
-    settlements, errors = settle_input(compiled, read_input(input))
-    out = sys.stdout
-    for s in settlements:
-        out.write(json.dumps(s.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n")
-    out.flush()
-    report_errors(errors)
-    if errors_file is not None:
-        errors_file.write_text(
-            "".join(json.dumps(e.to_json(), ensure_ascii=False) + "\n" for e in errors),
-            encoding="utf-8",
-        )
-    if errors:
-        raise typer.Exit(EXIT_DATA)
+app.command("settle")(settle_cmd.settle)
 
 
 @app.command()

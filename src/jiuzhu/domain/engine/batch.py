@@ -56,6 +56,19 @@ def _linear(base: np.ndarray, rate: np.ndarray | int) -> np.ndarray:
     return (base * rate + HALF) // BP_ONE
 
 
+def _years(day: np.ndarray) -> np.ndarray:
+    """The calendar year of each day number (fast: a search among year starts)."""
+    if day.size == 0:
+        return np.zeros(0, np.int64)
+    lo, hi = int(day.min()), int(day.max())
+    first = np.datetime64(lo, "D").astype("datetime64[Y]").astype(np.int64)
+    last = np.datetime64(hi, "D").astype("datetime64[Y]").astype(np.int64)
+    years = np.arange(first, last + 2)
+    starts = years.astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
+    out: np.ndarray = years[np.searchsorted(starts, day, side="right") - 1] + 1970
+    return out
+
+
 # ---------------------------------------------------------------------- claims, prepared
 class Prepared:
     """The claims in settlement order with everything that does not depend on the state.
@@ -70,8 +83,17 @@ class Prepared:
         self.t: PolicyTables = policy_tables(compiled)
         n = len(cols)
         self.n = n
-        self.order = np.lexsort((np.arange(n), cols.settle_day, cols.person))
-        c = cols.take(self.order)
+        person, day = cols.person, cols.settle_day
+        if n < 2 or bool(
+            np.all(
+                (person[1:] > person[:-1]) | ((person[1:] == person[:-1]) & (day[1:] >= day[:-1]))
+            )
+        ):
+            self.order = np.arange(n)  # already in settlement order (as synth writes it)
+            c = cols
+        else:
+            self.order = np.lexsort((np.arange(n), day, person))
+            c = cols.take(self.order)
         self.c = c
         self.year = (c.settle_day.astype("datetime64[D]").astype("datetime64[Y]")).astype(np.int64)
         new_person = np.r_[True, c.person[1:] != c.person[:-1]] if n else np.zeros(0, bool)
@@ -235,7 +257,15 @@ class CumsumLedger:
     """
 
     def __init__(self, gid: np.ndarray) -> None:
+        self.gid = gid
         self.start, self.lens = _seg_bounds(gid)
+
+    def _sparse(self, active: np.ndarray) -> tuple[np.ndarray, CumsumLedger] | None:
+        """When few claims take part (e.g. only the assisted), work on those alone."""
+        if np.count_nonzero(active) * 2 >= active.size:
+            return None
+        idx = np.flatnonzero(active)
+        return idx, CumsumLedger(self.gid[idx])
 
     def seg_cumsum(self, x: np.ndarray) -> np.ndarray:
         c = np.cumsum(x)
@@ -256,6 +286,15 @@ class CumsumLedger:
         left: np.ndarray,
         active: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]:
+        sparse = self._sparse(active)
+        if sparse is not None:
+            idx, sub = sparse
+            amount, bind = _i64(active.size), np.zeros(active.size, bool)
+            if idx.size:
+                every = np.ones(idx.size, bool)
+                a, b = sub.cumulative(tab, idx, cat[idx], pool[idx], inc[idx], left[idx], every)
+                amount[idx], bind[idx] = a, b
+            return amount, bind
         x = np.where(active, inc, 0)
         if tab.npools == 1:
             after = self.seg_cumsum(x)
@@ -282,6 +321,13 @@ class CumsumLedger:
     def linear(
         self, key: int, rows: np.ndarray, inc: np.ndarray, rate: np.ndarray, active: np.ndarray
     ) -> np.ndarray:
+        sparse = self._sparse(active)
+        if sparse is not None:
+            idx, sub = sparse
+            amount = _i64(active.size)
+            if idx.size:
+                amount[idx] = sub.linear(key, idx, inc[idx], rate[idx], np.ones(idx.size, bool))
+            return amount
         x = np.where(active, inc, 0)
         after = self.seg_cumsum(x)
         return np.where(active, _linear(after, rate) - _linear(after - x, rate), 0)
@@ -366,6 +412,17 @@ class TrialOut:
     chain_val: np.ndarray = field(default_factory=lambda: _i64(0))
     reject: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     bind: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+
+    def subset(self, keep: np.ndarray) -> TrialOut:
+        return TrialOut(
+            {b: a[keep] for b, a in self.amounts.items()},
+            [(k[keep], i[keep], pd[keep]) for k, i, pd in self.updates],
+            self.chain_set[keep],
+            self.chain_day[keep],
+            self.chain_val[keep],
+            self.reject[keep],
+            self.bind[keep],
+        )
 
     def assisted(self) -> np.ndarray:
         return sum(
@@ -566,11 +623,10 @@ def settle_columns(
         bad = trial.bind | trial.reject
         if bad.any():
             simple[np.unique(p.person_run[simple_rows[bad]])] = False
+            # Groups' cumulative sums are independent: the others' results stand.
             keep = simple[p.person_run[simple_rows]]
             simple_rows = simple_rows[keep]
-            trial = _trial(
-                p, CumsumLedger(p.group[simple_rows]), simple_rows, p.cand[simple_rows, 0]
-            )
+            trial = trial.subset(keep)
         category[simple_rows] = p.cand[simple_rows, 0]
         for b in AMOUNTS:
             amounts[b][simple_rows] = trial.amounts[b]

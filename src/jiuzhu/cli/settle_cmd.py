@@ -1,0 +1,215 @@
+"""``jiuzhu settle``: JSONL or Parquet in, JSONL or Parquet out, by either engine.
+
+Both engines give the same output for the same input, errors included: the
+reference engine one claim at a time, the batch engine in vectors (ADR 7).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import polars as pl
+import typer
+
+from jiuzhu.cli.common import (
+    EXIT_DATA,
+    InputOpt,
+    OverrideOpt,
+    PolicyOpt,
+    SetOpt,
+    fail,
+    get_policy,
+    read_input,
+    report_errors,
+)
+from jiuzhu.domain.claims import Claim
+from jiuzhu.domain.engine import explain
+from jiuzhu.domain.engine.batch import REJECT_NONE, REJECT_NOT_IN_FORCE, settle_columns
+from jiuzhu.domain.engine.columns import from_claims
+from jiuzhu.domain.engine.reference import (
+    ClaimRejected,
+    not_in_force,
+    other_too_large,
+    settle_claims,
+)
+from jiuzhu.domain.engine.rules import CompiledPolicy
+from jiuzhu.domain.engine.settlement import Settlement
+from jiuzhu.io import settlements_columnar
+from jiuzhu.io.claims import InputError, parse_lines
+from jiuzhu.io.claims_columnar import ColumnarClaims, ColumnarInputError, read_parquet, to_claims
+
+
+class Engine(StrEnum):
+    reference = "reference"
+    batch = "batch"
+
+
+EngineOpt = Annotated[
+    Engine,
+    typer.Option(
+        "--engine",
+        envvar="JIUZHU_ENGINE",
+        help="reference：逐笔结算（默认）；batch：向量化批量结算，结果相同",
+    ),
+]
+OutputOpt = Annotated[
+    str,
+    typer.Option("--output", "-o", help="输出文件：.parquet 为表格，其余为 JSONL；- 为标准输出"),
+]
+ErrorsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--errors", help="另将错误按行写入此 JSONL 文件（line, claim_id, field, message）"
+    ),
+]
+
+
+def is_parquet(path: str) -> bool:
+    return path.lower().endswith(".parquet")
+
+
+def settle(
+    policy: PolicyOpt,
+    input: InputOpt = "-",
+    output: OutputOpt = "-",
+    engine: EngineOpt = Engine.reference,
+    override: OverrideOpt = None,
+    set_: SetOpt = None,
+    errors_file: ErrorsOpt = None,
+) -> None:
+    """结算单据：每行输出一个结算结果（输入顺序），错误写到标准错误。"""
+    compiled = get_policy(policy, override, set_)
+    table_out = is_parquet(output)
+    if is_parquet(input):
+        try:
+            cc = read_parquet(input)
+        except ColumnarInputError as err:
+            fail(f"输入错误：{err}")
+        result = _from_columns(compiled, cc, engine, table_out)
+    else:
+        result = _from_jsonl(compiled, read_input(input), engine, table_out)
+    frame, settlements, errors = result
+    if table_out:
+        assert frame is not None
+        settlements_columnar.write(frame, output)
+    else:
+        out = sys.stdout if output == "-" else open(output, "w", encoding="utf-8")  # noqa: SIM115
+        try:
+            for s in settlements:
+                out.write(json.dumps(s.to_json(), ensure_ascii=False, separators=(",", ":")))
+                out.write("\n")
+        finally:
+            if out is not sys.stdout:
+                out.close()
+        sys.stdout.flush()
+    errors.sort(key=lambda e: e.line)
+    report_errors(errors)
+    if errors_file is not None:
+        errors_file.write_text(
+            "".join(json.dumps(e.to_json(), ensure_ascii=False) + "\n" for e in errors),
+            encoding="utf-8",
+        )
+    if errors:
+        raise typer.Exit(EXIT_DATA)
+
+
+Outcome = tuple[pl.DataFrame | None, list[Settlement], list[InputError]]
+
+
+def _split(
+    results: list[Settlement | ClaimRejected], lines: list[int]
+) -> tuple[list[Settlement], list[InputError]]:
+    settled: list[Settlement] = []
+    errors: list[InputError] = []
+    for r, line in zip(results, lines, strict=True):
+        if isinstance(r, ClaimRejected):
+            errors.append(InputError(line, r.claim_id, r.field, r.message))
+        else:
+            settled.append(r)
+    return settled, errors
+
+
+def _from_jsonl(
+    compiled: CompiledPolicy, text: list[str], engine: Engine, table_out: bool
+) -> Outcome:
+    parsed = parse_lines(text)
+    claims = [c for _, c in parsed.claims]
+    lines = [n for n, _ in parsed.claims]
+    if engine is Engine.batch and table_out:
+        cols, _ = from_claims(claims)
+        res = settle_columns(compiled, cols)
+        ok = res.reject == REJECT_NONE
+        frame = settlements_columnar.from_batch(
+            pl.Series([c.claim_id for c in claims], dtype=pl.Utf8),
+            pl.Series([c.person_id for c in claims], dtype=pl.Utf8),
+            compiled.policy.id,
+            cols.total,
+            res,
+            ok,
+        )
+        errors = _batch_errors(compiled, claims, lines, res.reject, res.reject_left)
+        return frame, [], parsed.errors + errors
+    if engine is Engine.batch:
+        results = explain.settle_claims(compiled, claims)
+    else:
+        results = settle_claims(compiled, claims)
+    settled, errors = _split(results, lines)
+    table = settlements_columnar.from_settlements(settled) if table_out else None
+    return table, settled, parsed.errors + errors
+
+
+def _batch_errors(
+    compiled: CompiledPolicy,
+    claims: list[Claim],
+    lines: list[int],
+    reject: np.ndarray,
+    reject_left: np.ndarray,
+) -> list[InputError]:
+    """The batch engine's rejections, worded as the reference engine words them."""
+    out = []
+    for i in np.flatnonzero(reject != REJECT_NONE):
+        claim = claims[i]
+        if reject[i] == REJECT_NOT_IN_FORCE:
+            r = not_in_force(compiled.policy, claim)
+        else:
+            r = other_too_large(claim, int(reject_left[i]))
+        out.append(InputError(lines[i], r.claim_id, r.field, r.message))
+    return out
+
+
+def _from_columns(
+    compiled: CompiledPolicy, cc: ColumnarClaims, engine: Engine, table_out: bool
+) -> Outcome:
+    lines = cc.row.tolist()
+    if engine is Engine.batch and table_out:
+        res = settle_columns(compiled, cc.cols)
+        ok = res.reject == REJECT_NONE
+        frame = settlements_columnar.from_batch(
+            cc.claim_id, cc.person_id, compiled.policy.id, cc.cols.total, res, ok
+        )
+        bad = np.flatnonzero(~ok)
+        rejected = ColumnarClaims(
+            cc.cols.take(bad), cc.claim_id.gather(bad), cc.person_id.gather(bad), cc.row[bad], []
+        )
+        errors = _batch_errors(
+            compiled,
+            to_claims(rejected),
+            cc.row[bad].tolist(),
+            res.reject[bad],
+            res.reject_left[bad],
+        )
+        return frame, [], cc.errors + errors
+    claims = to_claims(cc)
+    if engine is Engine.batch:
+        res = settle_columns(compiled, cc.cols, snapshots=True)
+        results = explain.settlements(compiled, claims, res)
+    else:
+        results = settle_claims(compiled, claims)
+    settled, errors = _split(results, lines)
+    table = settlements_columnar.from_settlements(settled) if table_out else None
+    return table, settled, cc.errors + errors
