@@ -20,6 +20,7 @@ base before this claim" differs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -71,31 +72,20 @@ def _years(day: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------------- claims, prepared
 class Prepared:
-    """The claims in settlement order with everything that does not depend on the state.
+    """Claims in settlement order with everything that does not depend on the state.
 
-    Sorted by person, settlement date and input position (the reference engine's
-    order), so each person-year is a contiguous run.
+    ``c`` must be sorted by person, settlement date and input position (the
+    reference engine's order), so each person-year is a contiguous run.
     """
 
-    def __init__(self, compiled: CompiledPolicy, cols: ClaimColumns) -> None:
+    def __init__(self, compiled: CompiledPolicy, tables: PolicyTables, c: ClaimColumns) -> None:
         self.compiled = compiled
         self.policy = compiled.policy
-        self.t: PolicyTables = policy_tables(compiled)
-        n = len(cols)
+        self.t = tables
+        n = len(c)
         self.n = n
-        person, day = cols.person, cols.settle_day
-        if n < 2 or bool(
-            np.all(
-                (person[1:] > person[:-1]) | ((person[1:] == person[:-1]) & (day[1:] >= day[:-1]))
-            )
-        ):
-            self.order = np.arange(n)  # already in settlement order (as synth writes it)
-            c = cols
-        else:
-            self.order = np.lexsort((np.arange(n), day, person))
-            c = cols.take(self.order)
         self.c = c
-        self.year = (c.settle_day.astype("datetime64[D]").astype("datetime64[Y]")).astype(np.int64)
+        self.year = _years(c.settle_day)
         new_person = np.r_[True, c.person[1:] != c.person[:-1]] if n else np.zeros(0, bool)
         new_group = new_person | np.r_[True, self.year[1:] != self.year[:-1]] if n else new_person
         self.new_person = new_person
@@ -106,6 +96,7 @@ class Prepared:
         self.reject = self._rejections()
         self._categories()
         self._diseases()
+        self.visit_level = c.visit.astype(np.intp) * 4 + np.clip(c.level, 0, 3)
         self.pool = {
             b: self._pool_of(b, tab) for b, tab in self.t.tables.items()
         }  # per benefit, int8 pool index per claim (-1: not in scope)
@@ -129,7 +120,10 @@ class Prepared:
         held = np.zeros(self.n, dtype=np.int32)
         day = c.settle_day[c.span_claim]
         valid = (c.span_from <= day) & (day <= c.span_to)
-        np.bitwise_or.at(held, c.span_claim[valid], (1 << c.span_category[valid].astype(np.int32)))
+        owner, code = c.span_claim[valid], c.span_category[valid]
+        for k in np.unique(code).tolist():
+            hit = np.bincount(owner[code == k], minlength=self.n) > 0
+            held |= hit.astype(np.int32) << k
         self.held = held
         prec = [CATEGORY_CODE[x] for x in self.policy.categories.precedence]
         cand = np.full((self.n, max(1, len(prec))), -1, dtype=np.int8)
@@ -151,13 +145,14 @@ class Prepared:
             self.in_list[lst] = hit[self.c.disease]  # -1 reads the trailing False
 
     def _pool_of(self, b: Benefit, tab: BenefitTable) -> np.ndarray:
-        c = self.c
         pool = np.full(self.n, -1, dtype=np.int8)
         for pi, pname in enumerate(tab.pools):
             for m in self.compiled.benefits[b].pools[pname]:
-                hit = np.isin(c.visit, [VISIT_CODE[v] for v in m.visit_types])
-                if m.hospital_levels is not None:
-                    hit &= np.isin(c.level, m.hospital_levels)
+                lut = np.zeros((len(VISIT_CODE), 4), bool)
+                levels = m.hospital_levels or [1, 2, 3]
+                for v in m.visit_types:
+                    lut[VISIT_CODE[v], levels] = True
+                hit = lut.reshape(-1)[self.visit_level]
                 if m.diseases is not None:
                     hit &= self.in_list[m.diseases]
                 pool[(pool < 0) & hit] = pi
@@ -217,7 +212,9 @@ class Prepared:
         if chain is None:
             return
         self.chain_cat[[CATEGORY_CODE[x] for x in chain.categories]] = True
-        self.chain_visit = np.isin(self.c.visit, [VISIT_CODE[v] for v in chain.visit_types])
+        lut = np.zeros(len(VISIT_CODE), bool)
+        lut[[VISIT_CODE[v] for v in chain.visit_types]] = True
+        self.chain_visit = lut[self.c.visit]
 
 
 # ---------------------------------------------------------------------- ledgers
@@ -306,7 +303,9 @@ class CumsumLedger:
                     cp = self.seg_cumsum(np.where(mp, x, 0))
                     np.copyto(after, cp, where=mp)
         flat = tab.flat(cat, pool)
-        d = tab.f(flat, after) - tab.f(flat, after - x)
+        fa, fb = tab.f2(flat, after, after - x)
+        assert fb is not None
+        d = fa - fb
         d[~active] = 0
         if tab.any_shared_cap:
             incap = active & tab.in_cap[flat]
@@ -366,7 +365,9 @@ class RankLedger:
         before = self.base[g, key]
         after = before + np.where(active, inc, 0)
         flat = tab.flat(cat, pool)
-        d = tab.f(flat, after) - tab.f(flat, before)
+        fa, fb = tab.f2(flat, after, before)
+        assert fb is not None
+        d = fa - fb
         if tab.any_pool_cap:
             d = np.minimum(d, np.maximum(0, tab.pool_cap[flat] - self.paid[g, key]))
         if tab.any_shared_cap:
@@ -601,23 +602,105 @@ class BatchResult:
         return int(self.category.size)
 
 
+_TABLES: dict[int, tuple[CompiledPolicy, PolicyTables]] = {}
+
+
+def tables_of(compiled: CompiledPolicy) -> PolicyTables:
+    """The policy's arrays, built once per compiled policy."""
+    hit = _TABLES.get(id(compiled))
+    if hit is None or hit[0] is not compiled:
+        hit = _TABLES[id(compiled)] = (compiled, policy_tables(compiled))
+    return hit[1]
+
+
+def settlement_order(cols: ClaimColumns) -> np.ndarray | None:
+    """The reference engine's order (person, date, input position); None if already so."""
+    person, day = cols.person, cols.settle_day
+    if len(cols) < 2:
+        return None
+    same = person[1:] == person[:-1]
+    if bool(np.all((person[1:] > person[:-1]) | (same & (day[1:] >= day[:-1])))):
+        return None
+    order: np.ndarray = np.lexsort((np.arange(len(cols)), day, person))
+    return order
+
+
+def _chunks(person: np.ndarray, size: int) -> list[tuple[int, int]]:
+    """Cut sorted claims into runs of about ``size``, never splitting a person."""
+    n = person.size
+    if n == 0:
+        return []
+    starts = np.flatnonzero(np.r_[True, person[1:] != person[:-1]])
+    cuts = np.unique(starts[np.searchsorted(starts, np.arange(0, n, size))])
+    bounds = [*cuts.tolist(), n]
+    return [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
+
+
+class _Out:
+    """The result arrays, filled chunk by chunk (sorted order)."""
+
+    def __init__(self, p_tables: PolicyTables, compiled: CompiledPolicy, n: int, snap: bool):
+        self.category = np.full(n, ORDINARY, dtype=np.int8)
+        present = {Benefit.other_payments, *p_tables.tables}
+        if compiled.policy.benefits.major_disease_quota is not None:
+            present |= {Benefit.major_disease_quota, Benefit.hospital_borne}
+        self.present = present
+        # Benefits the policy does not have are one shared, read-only zero column.
+        zero = np.broadcast_to(np.int64(0), (n,))
+        self.amounts = {b: _i64(n) if b in present else zero for b in AMOUNTS}
+        self.grant = _i64(n)
+        self.reject = np.zeros(n, dtype=np.int8)
+        self.reject_left = _i64(n)
+        self.fast = np.zeros(n, bool)
+        self.snap = _Snapshots(n, p_tables.nkeys) if snap else None
+
+
 def settle_columns(
     compiled: CompiledPolicy,
     cols: ClaimColumns,
     *,
     fast: bool = True,
     snapshots: bool = False,
+    chunk: int = 1 << 17,
+    progress: Callable[[int], None] | None = None,
 ) -> BatchResult:
-    """Settle a batch of claims; ``fast=False`` sends everyone through the rank rounds."""
-    p = Prepared(compiled, cols)
-    n = p.n
-    category = np.full(n, ORDINARY, dtype=np.int8)
-    amounts = {b: _i64(n) for b in AMOUNTS}
-    reject_left = _i64(n)
+    """Settle a batch of claims, in input order.
+
+    People are cut into chunks of about ``chunk`` claims (memory stays bounded
+    and arrays stay in cache); a person is never split. The people the
+    cumulative sums cannot settle exactly are gathered from every chunk and
+    settled together by rank. ``fast=False`` sends everyone to the rank rounds
+    (for the differential tests). ``progress`` is told how many claims are done.
+    """
+    tables = tables_of(compiled)
+    n = len(cols)
+    order = settlement_order(cols)
+    sc = cols if order is None else cols.take(order)
+    out = _Out(tables, compiled, n, snapshots)
+    complex_parts: list[np.ndarray] = []
+    for a, b in _chunks(sc.person, chunk if fast else max(n, 1)):
+        idx = np.arange(a, b)
+        p = Prepared(compiled, tables, sc.take(idx) if (a, b) != (0, n) else sc)
+        rows = _settle_simple(p, idx, out) if fast else np.arange(p.n)
+        complex_parts.append(idx[rows])
+        if progress is not None:
+            progress(b - a - rows.size)
+    cx = np.concatenate(complex_parts) if complex_parts else np.zeros(0, np.int64)
+    if cx.size:
+        p = Prepared(compiled, tables, sc.take(cx))
+        _rounds(p, cx, out)
+        _grants(p, np.ones(p.n, bool), cx, out)
+        if progress is not None:
+            progress(int(cx.size))
+    return _result(out, order, tables)
+
+
+def _settle_simple(p: Prepared, dest: np.ndarray, out: _Out) -> np.ndarray:
+    """Settle the chunk's simple people by cumulative sums; return the others' rows."""
+    out.reject[dest] = p.reject
     ok = p.reject == REJECT_NONE
-    simple = _simple_persons(p) if fast else np.zeros(p.npersons, bool)
+    simple = _simple_persons(p)
     simple_rows = np.flatnonzero(simple[p.person_run] & ok)
-    snap = _Snapshots(p) if snapshots else None
     if simple_rows.size:
         trial = _trial(p, CumsumLedger(p.group[simple_rows]), simple_rows, p.cand[simple_rows, 0])
         bad = trial.bind | trial.reject
@@ -627,32 +710,47 @@ def settle_columns(
             keep = simple[p.person_run[simple_rows]]
             simple_rows = simple_rows[keep]
             trial = trial.subset(keep)
-        category[simple_rows] = p.cand[simple_rows, 0]
-        for b in AMOUNTS:
-            amounts[b][simple_rows] = trial.amounts[b]
-        if snap is not None:
-            snap.from_cumsums(simple_rows, trial)
-    complex_rows = np.flatnonzero(~simple[p.person_run] & ok)
-    if complex_rows.size:
-        _rounds(p, complex_rows, category, amounts, reject_left, snap)
-    grant = _grants(p)
-    inv = np.empty(n, dtype=np.int64)
-    inv[p.order] = np.arange(n)
+        at = dest[simple_rows]
+        out.category[at] = p.cand[simple_rows, 0]
+        for b in out.present:
+            out.amounts[b][at] = trial.amounts[b]
+        out.fast[at] = True
+        if out.snap is not None:
+            out.snap.from_cumsums(p, simple_rows, at, trial)
+    mine = simple[p.person_run]
+    _grants(p, mine, dest, out)
+    return np.flatnonzero(~mine)
+
+
+def _result(out: _Out, order: np.ndarray | None, tables: PolicyTables) -> BatchResult:
+    def back(a: np.ndarray) -> np.ndarray:
+        if order is None or a.strides == (0,):
+            return a
+        res = np.empty_like(a)
+        res[order] = a
+        return res
+
     result = BatchResult(
-        category=category[inv],
-        amounts={b: a[inv] for b, a in amounts.items()},
-        grant=grant[inv],
-        reject=p.reject[inv],
-        reject_left=reject_left[inv],
-        fast=simple[p.person_run][inv],
-        keys=p.t.keys,
+        category=back(out.category),
+        amounts={b: back(a) for b, a in out.amounts.items()},
+        grant=back(out.grant),
+        reject=back(out.reject),
+        reject_left=back(out.reject_left),
+        fast=back(out.fast),
+        keys=tables.keys,
     )
-    if snap is not None:
-        result.snapshot_base = snap.base[inv]
-        result.snapshot_paid = snap.paid[inv]
-        result.chain_set = snap.chain_set[inv]
-        result.chain_day = snap.chain_day[inv]
-        result.chain_val = snap.chain_val[inv]
+    if out.snap is not None:
+        snap = out.snap
+        if order is not None:
+            base, paid = np.empty_like(snap.base), np.empty_like(snap.paid)
+            base[order], paid[order] = snap.base, snap.paid
+        else:
+            base, paid = snap.base, snap.paid
+        result.snapshot_base = base
+        result.snapshot_paid = paid
+        result.chain_set = back(snap.chain_set)
+        result.chain_day = back(snap.chain_day)
+        result.chain_val = back(snap.chain_val)
     return result
 
 
@@ -680,15 +778,12 @@ def _simple_persons(p: Prepared) -> np.ndarray:
     return simple
 
 
-def _rounds(
-    p: Prepared,
-    rows_all: np.ndarray,
-    category: np.ndarray,
-    amounts: dict[Benefit, np.ndarray],
-    reject_left: np.ndarray,
-    snap: _Snapshots | None,
-) -> None:
-    """Settle these people's claims rank by rank: the k-th claim of everyone at once."""
+def _rounds(p: Prepared, dest: np.ndarray, out: _Out) -> None:
+    """Settle everyone in ``p`` rank by rank: the k-th claim of everyone at once."""
+    out.reject[dest] = p.reject
+    rows_all = np.flatnonzero(p.reject == REJECT_NONE)
+    if rows_all.size == 0:
+        return
     gid = np.full(p.n, -1, np.int64)
     pid = np.full(p.n, -1, np.int64)
     _, gid[rows_all] = np.unique(p.group[rows_all], return_inverse=True)
@@ -702,8 +797,8 @@ def _rounds(
     bounds = np.searchsorted(rank[by_rank], np.arange(int(rank.max()) + 2))
     for r in range(int(rank.max()) + 1):
         rows = rows_all[by_rank[bounds[r] : bounds[r + 1]]]
-        if snap is not None:
-            snap.from_ledger(rows, led)
+        if out.snap is not None:
+            out.snap.from_ledger(rows, dest[rows], led)
         best = _trial(p, led, rows, p.cand[rows, 0])
         chosen = p.cand[rows, 0].copy()
         reject = best.reject.copy()
@@ -723,11 +818,13 @@ def _rounds(
             chosen = np.where(better, p.cand[rows, j], chosen)
         ok = ~reject
         led.commit(rows, best, ok)
-        category[rows] = np.where(ok, chosen, ORDINARY)
-        for b in AMOUNTS:
-            amounts[b][rows] = np.where(ok, best.amounts[b], 0)
+        at = dest[rows]
+        out.category[at] = np.where(ok, chosen, ORDINARY)
+        for b in out.present:
+            out.amounts[b][at] = np.where(ok, best.amounts[b], 0)
         p.reject[rows[reject]] = REJECT_OTHER
-        reject_left[rows] = left
+        out.reject[at[reject]] = REJECT_OTHER
+        out.reject_left[at] = left
 
 
 def _insured(t: TrialOut) -> np.ndarray:
@@ -758,52 +855,48 @@ def _expand(t: TrialOut, sub: np.ndarray, m: int, like: TrialOut) -> TrialOut:
     return out
 
 
-def _grants(p: Prepared) -> np.ndarray:
+def _grants(p: Prepared, mine: np.ndarray, dest: np.ndarray, out: _Out) -> None:
     """大病关怀: once per person, on the first settled claim that qualifies."""
-    grant = _i64(p.n)
     g = p.policy.benefits.critical_care_grant
     if g is None or p.n == 0:
-        return grant
+        return
     mask = 0
     for cat in g.categories:
         mask |= 1 << CATEGORY_CODE[cat]
-    ok = (p.reject == REJECT_NONE) & ((p.held & mask) != 0) & p.in_list[g.disease_list]
+    ok = mine & (p.reject == REJECT_NONE) & ((p.held & mask) != 0) & p.in_list[g.disease_list]
     if g.requires_late_stage:
         ok &= p.c.late_stage
     rows = np.flatnonzero(ok)
     who = p.person_run[rows]
     first = rows[np.r_[True, who[1:] != who[:-1]]] if rows.size else rows
-    grant[first] = g.amount.value
-    return grant
+    out.grant[dest[first]] = g.amount.value
 
 
 class _Snapshots:
     """Each accumulator just before each claim: what its explanation is rendered from."""
 
-    def __init__(self, p: Prepared) -> None:
-        self.p = p
-        self.base = np.zeros((p.n, p.t.nkeys), dtype=np.int64)
-        self.paid = np.zeros((p.n, p.t.nkeys), dtype=np.int64)
-        self.chain_set = np.zeros(p.n, bool)
-        self.chain_day = _i64(p.n)
-        self.chain_val = _i64(p.n)
+    def __init__(self, n: int, nkeys: int) -> None:
+        self.base = np.zeros((n, nkeys), dtype=np.int64)
+        self.paid = np.zeros((n, nkeys), dtype=np.int64)
+        self.chain_set = np.zeros(n, bool)
+        self.chain_day = _i64(n)
+        self.chain_val = _i64(n)
 
-    def from_ledger(self, rows: np.ndarray, led: RankLedger) -> None:
+    def from_ledger(self, rows: np.ndarray, at: np.ndarray, led: RankLedger) -> None:
         g = led.gid[rows]
-        self.base[rows] = led.base[g]
-        self.paid[rows] = led.paid[g]
+        self.base[at] = led.base[g]
+        self.paid[at] = led.paid[g]
         s, d, v = led.chain(rows)
-        self.chain_set[rows], self.chain_day[rows], self.chain_val[rows] = s, d, v
+        self.chain_set[at], self.chain_day[at], self.chain_val[at] = s, d, v
 
-    def from_cumsums(self, rows: np.ndarray, trial: TrialOut) -> None:
-        led = CumsumLedger(self.p.group[rows])
-        nk = self.p.t.nkeys
-        for k in range(nk):
+    def from_cumsums(self, p: Prepared, rows: np.ndarray, at: np.ndarray, trial: TrialOut) -> None:
+        led = CumsumLedger(p.group[rows])
+        for k in range(p.t.nkeys):
             inc = _i64(rows.size)
             paid = _i64(rows.size)
             for key, i, pd in trial.updates:
                 hit = key == k
                 inc += np.where(hit, i, 0)
                 paid += np.where(hit, pd, 0)
-            self.base[rows, k] = led.seg_cumsum(inc) - inc
-            self.paid[rows, k] = led.seg_cumsum(paid) - paid
+            self.base[at, k] = led.seg_cumsum(inc) - inc
+            self.paid[at, k] = led.seg_cumsum(paid) - paid

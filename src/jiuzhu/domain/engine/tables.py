@@ -46,6 +46,9 @@ class BenefitTable:
     in_cap_cp: np.ndarray  # [C, P] bool
     any_shared_cap: bool
     any_pool_cap: bool
+    lower_t: np.ndarray  # [S, C*P]: the same, one contiguous row per segment
+    width_t: np.ndarray
+    rate_t: np.ndarray
 
     @property
     def npools(self) -> int:
@@ -58,13 +61,48 @@ class BenefitTable:
 
     def f(self, flat: np.ndarray, base: np.ndarray) -> np.ndarray:
         """F(base) of each claim's own function: the vector form of ``Piecewise.__call__``."""
-        above = base - self.deductible[flat]
-        lower, width, rate = self.lower[flat], self.width[flat], self.rate[flat]
-        acc = np.zeros(base.shape, dtype=np.int64)
-        for s in range(lower.shape[1]):
-            part = np.clip(above - lower[:, s], 0, width[:, s])
-            acc += part * rate[:, s]
-        out: np.ndarray = np.minimum((acc + HALF) // BP_ONE, self.pool_cap[flat])
+        return self.f2(flat, base, None)[0]
+
+    def f2(
+        self, flat: np.ndarray, after: np.ndarray, before: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """F at two bases per claim (after and before it), reading the parameters once.
+
+        When every claim uses the same function (the usual case within a pool),
+        the parameters are scalars and nothing is gathered.
+        """
+        rows = np.flatnonzero(np.bincount(flat, minlength=1)) if flat.size else flat
+        if rows.size == 1:
+            r = int(rows[0])
+            params = [(self.lower[r, s], self.width[r, s], self.rate[r, s]) for s in self._segs(r)]
+            ded, cap = self.deductible[r], self.pool_cap[r]
+        else:
+            params = [
+                (self.lower_t[s][flat], self.width_t[s][flat], self.rate_t[s][flat])
+                for s in range(self.lower.shape[1])
+            ]
+            ded, cap = self.deductible[flat], self.pool_cap[flat]
+        out_a = self._eval(after - ded, params, cap)
+        out_b = None if before is None else self._eval(before - ded, params, cap)
+        return out_a, out_b
+
+    def _segs(self, r: int) -> list[int]:
+        return [s for s in range(self.lower.shape[1]) if self.rate[r, s] != 0]
+
+    @staticmethod
+    def _eval(
+        above: np.ndarray,
+        params: list[tuple[np.ndarray | np.int64, np.ndarray | np.int64, np.ndarray | np.int64]],
+        cap: np.ndarray | np.int64,
+    ) -> np.ndarray:
+        acc = np.zeros(above.shape, dtype=np.int64)
+        for lower, width, rate in params:
+            part = np.clip(above - lower, 0, width)
+            part *= rate
+            acc += part
+        acc += HALF
+        acc //= BP_ONE
+        out: np.ndarray = np.minimum(acc, cap)
         return out
 
 
@@ -118,6 +156,9 @@ def _benefit_table(compiled: CompiledPolicy, b: Benefit, key0: int) -> BenefitTa
         in_cap_cp=in_cap,
         any_shared_cap=bool((scap < INF).any()),
         any_pool_cap=bool((pcap < INF).any()),
+        lower_t=np.ascontiguousarray(lower.T),
+        width_t=np.ascontiguousarray(width.T),
+        rate_t=np.ascontiguousarray(rate.T),
     )
 
 
