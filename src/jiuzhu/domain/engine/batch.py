@@ -256,6 +256,7 @@ class CumsumLedger:
     def __init__(self, gid: np.ndarray) -> None:
         self.gid = gid
         self.start, self.lens = _seg_bounds(gid)
+        self._by_pool: dict[Benefit, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def _sparse(self, active: np.ndarray) -> tuple[np.ndarray, CumsumLedger] | None:
         """When few claims take part (e.g. only the assisted), work on those alone."""
@@ -272,6 +273,28 @@ class CumsumLedger:
         off[1:] = c[self.start[1:] - 1]
         c -= np.repeat(off, self.lens)
         return c
+
+    def pool_cumsum(self, benefit: Benefit, x: np.ndarray, pool: np.ndarray) -> np.ndarray:
+        """Cumulative sums per (person-year, pool): one pass over claims sorted by pool.
+
+        A stable sort by pool keeps each pool's claims in settlement order, so
+        every (person-year, pool) becomes one contiguous run.
+        """
+        cached = self._by_pool.get(benefit)
+        if cached is None:
+            perm = np.argsort(pool, kind="stable")
+            g, q = self.gid[perm], pool[perm]
+            edge = np.r_[True, (g[1:] != g[:-1]) | (q[1:] != q[:-1])]
+            start = np.flatnonzero(edge)
+            cached = self._by_pool[benefit] = (perm, start, np.diff(np.r_[start, perm.size]))
+        perm, start, lens = cached
+        c = np.cumsum(x[perm])
+        off = np.zeros(start.size, dtype=np.int64)
+        off[1:] = c[start[1:] - 1]
+        c -= np.repeat(off, lens)
+        out = np.empty_like(c)
+        out[perm] = c
+        return out
 
     def cumulative(
         self,
@@ -293,15 +316,7 @@ class CumsumLedger:
                 amount[idx], bind[idx] = a, b
             return amount, bind
         x = np.where(active, inc, 0)
-        if tab.npools == 1:
-            after = self.seg_cumsum(x)
-        else:
-            after = np.zeros_like(x)
-            for p in range(tab.npools):
-                mp = active & (pool == p)
-                if mp.any():
-                    cp = self.seg_cumsum(np.where(mp, x, 0))
-                    np.copyto(after, cp, where=mp)
+        after = self.seg_cumsum(x) if tab.npools == 1 else self.pool_cumsum(tab.benefit, x, pool)
         flat = tab.flat(cat, pool)
         fa, fb = tab.f2(flat, after, after - x)
         assert fb is not None
@@ -631,7 +646,8 @@ def _chunks(person: np.ndarray, size: int) -> list[tuple[int, int]]:
     if n == 0:
         return []
     starts = np.flatnonzero(np.r_[True, person[1:] != person[:-1]])
-    cuts = np.unique(starts[np.searchsorted(starts, np.arange(0, n, size))])
+    at = np.minimum(np.searchsorted(starts, np.arange(0, n, size)), starts.size - 1)
+    cuts = np.unique(starts[at])
     bounds = [*cuts.tolist(), n]
     return [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
 
@@ -680,7 +696,7 @@ def settle_columns(
     complex_parts: list[np.ndarray] = []
     for a, b in _chunks(sc.person, chunk if fast else max(n, 1)):
         idx = np.arange(a, b)
-        p = Prepared(compiled, tables, sc.take(idx) if (a, b) != (0, n) else sc)
+        p = Prepared(compiled, tables, sc.slice(a, b))
         rows = _settle_simple(p, idx, out) if fast else np.arange(p.n)
         complex_parts.append(idx[rows])
         if progress is not None:

@@ -64,6 +64,30 @@ class ClaimColumns:
     def __len__(self) -> int:
         return int(self.person.size)
 
+    def slice(self, start: int, stop: int) -> ClaimColumns:
+        """Claims ``start:stop`` as views (no copy), with their spans."""
+        if (start, stop) == (0, len(self)):
+            return self
+        owner = self.span_claim
+        if owner.size and bool(np.all(owner[1:] >= owner[:-1])):
+            lo, hi = np.searchsorted(owner, [start, stop])
+            keep: np.ndarray | slice = slice(int(lo), int(hi))
+        else:
+            keep = (owner >= start) & (owner < stop)
+        fields = {
+            name: getattr(self, name)[start:stop]
+            for name in self.__slots__
+            if not name.startswith("span_") and name != "disease_names"
+        }
+        return ClaimColumns(
+            **fields,
+            disease_names=self.disease_names,
+            span_claim=self.span_claim[keep] - start,
+            span_category=self.span_category[keep],
+            span_from=self.span_from[keep],
+            span_to=self.span_to[keep],
+        )
+
     def take(self, index: np.ndarray) -> ClaimColumns:
         """The claims at ``index`` (in that order), with their spans."""
         index = np.asarray(index, dtype=np.int64)
