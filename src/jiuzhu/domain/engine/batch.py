@@ -48,6 +48,10 @@ ORDINARY = CATEGORY_CODE[Category.ordinary]
 REJECT_NONE, REJECT_NOT_IN_FORCE, REJECT_DUPLICATE, REJECT_OTHER = 0, 1, 2, 3
 
 
+Rows = np.ndarray | slice
+"""Claim rows of a chunk: an index array, or ``slice(None)`` for all of them (views)."""
+
+
 def _i64(n: int) -> np.ndarray:
     return np.zeros(n, dtype=np.int64)
 
@@ -126,15 +130,23 @@ class Prepared:
             held |= hit.astype(np.int32) << k
         self.held = held
         prec = [CATEGORY_CODE[x] for x in self.policy.categories.precedence]
-        cand = np.full((self.n, max(1, len(prec))), -1, dtype=np.int8)
-        count = np.zeros(self.n, dtype=np.int64)
+        pmask = sum(1 << k for k in prec)
+        some = np.flatnonzero(held & pmask)  # most people hold no category at all
+        sub = held[some]
+        cand_s = np.full((some.size, max(1, len(prec))), -1, dtype=np.int8)
+        count_s = np.zeros(some.size, dtype=np.int64)
         for code in prec:
-            has = (held >> code) & 1 == 1
-            cand[has, count[has]] = code
-            count[has] += 1
-        cand[count == 0, 0] = ORDINARY
-        self.ncand = np.maximum(count, 1)
-        self.cand = cand[:, : int(self.ncand.max()) if self.n else 1]
+            has = (sub >> code) & 1 == 1
+            cand_s[has, count_s[has]] = code
+            count_s[has] += 1
+        width = int(count_s.max()) if some.size else 1
+        cand = np.full((self.n, width), -1, dtype=np.int8)
+        cand[:, 0] = ORDINARY
+        cand[some] = cand_s[:, :width]
+        count = np.ones(self.n, dtype=np.int64)
+        count[some] = count_s
+        self.ncand = count
+        self.cand = cand
 
     # -- disease lists, matched once per distinct disease
     def _diseases(self) -> None:
@@ -172,8 +184,8 @@ class Prepared:
                 cats[[CATEGORY_CODE[x] for x in ex.categories]] = True
             self.excl.append((hit, cats, frozenset(ex.benefits)))
 
-    def excluded(self, b: Benefit, rows: np.ndarray, cat: np.ndarray) -> np.ndarray:
-        out = np.zeros(rows.size, bool)
+    def excluded(self, b: Benefit, rows: Rows, cat: np.ndarray) -> np.ndarray:
+        out = np.zeros(cat.size, bool)
         for hit, cats, benefits in self.excl:
             if b in benefits:
                 out |= hit[rows] & cats[cat]
@@ -224,7 +236,7 @@ class Ledger(Protocol):
     def cumulative(
         self,
         tab: BenefitTable,
-        rows: np.ndarray,
+        rows: Rows,
         cat: np.ndarray,
         pool: np.ndarray,
         inc: np.ndarray,
@@ -233,10 +245,10 @@ class Ledger(Protocol):
     ) -> tuple[np.ndarray, np.ndarray]: ...
 
     def linear(
-        self, key: int, rows: np.ndarray, inc: np.ndarray, rate: np.ndarray, active: np.ndarray
+        self, key: int, rows: Rows, inc: np.ndarray, rate: np.ndarray, active: np.ndarray
     ) -> np.ndarray: ...
 
-    def chain(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
+    def chain(self, rows: Rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
 
 
 def _seg_bounds(gid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -299,7 +311,7 @@ class CumsumLedger:
     def cumulative(
         self,
         tab: BenefitTable,
-        rows: np.ndarray,
+        rows: Rows,
         cat: np.ndarray,
         pool: np.ndarray,
         inc: np.ndarray,
@@ -333,7 +345,7 @@ class CumsumLedger:
         return np.minimum(d, lim), bind
 
     def linear(
-        self, key: int, rows: np.ndarray, inc: np.ndarray, rate: np.ndarray, active: np.ndarray
+        self, key: int, rows: Rows, inc: np.ndarray, rate: np.ndarray, active: np.ndarray
     ) -> np.ndarray:
         sparse = self._sparse(active)
         if sparse is not None:
@@ -346,9 +358,10 @@ class CumsumLedger:
         after = self.seg_cumsum(x)
         return np.where(active, _linear(after, rate) - _linear(after - x, rate), 0)
 
-    def chain(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        z = np.zeros(rows.size, dtype=np.int64)
-        return np.zeros(rows.size, bool), z, z
+    def chain(self, rows: Rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        m = len(self.gid)
+        z = np.zeros(m, dtype=np.int64)
+        return np.zeros(m, bool), z, z
 
 
 class RankLedger:
@@ -368,7 +381,7 @@ class RankLedger:
     def cumulative(
         self,
         tab: BenefitTable,
-        rows: np.ndarray,
+        rows: Rows,
         cat: np.ndarray,
         pool: np.ndarray,
         inc: np.ndarray,
@@ -391,16 +404,16 @@ class RankLedger:
             room = np.maximum(0, tab.shared_cap[cat] - used)
             d = np.where(tab.in_cap[flat], np.minimum(d, room), d)
         d = np.maximum(np.minimum(d, np.maximum(left, 0)), 0)
-        return np.where(active, d, 0), np.zeros(rows.size, bool)
+        return np.where(active, d, 0), np.zeros(cat.size, bool)
 
     def linear(
-        self, key: int, rows: np.ndarray, inc: np.ndarray, rate: np.ndarray, active: np.ndarray
+        self, key: int, rows: Rows, inc: np.ndarray, rate: np.ndarray, active: np.ndarray
     ) -> np.ndarray:
         before = self.base[self.gid[rows], key]
         x = np.where(active, inc, 0)
         return np.where(active, _linear(before + x, rate) - _linear(before, rate), 0)
 
-    def chain(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def chain(self, rows: Rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         pid = self.pid[rows]
         return self.chain_set[pid], self.chain_day[pid], self.chain_val[pid]
 
@@ -447,10 +460,10 @@ class TrialOut:
         )
 
 
-def _trial(p: Prepared, led: Ledger, rows: np.ndarray, cat: np.ndarray) -> TrialOut:
+def _trial(p: Prepared, led: Ledger, rows: Rows, cat: np.ndarray) -> TrialOut:
     """Settle the claims at ``rows`` under ``cat`` (one category per claim)."""
     c = p.c
-    m = rows.size
+    m = cat.size
     total, scope, other = c.total[rows], c.policy_scope[rows], c.other[rows]
     has_ins = c.has_insurance[rows]
     out = TrialOut({b: _i64(m) for b in AMOUNTS})
@@ -544,7 +557,7 @@ def _trial(p: Prepared, led: Ledger, rows: np.ndarray, cat: np.ndarray) -> Trial
 def _quota(
     p: Prepared,
     led: Ledger,
-    rows: np.ndarray,
+    rows: Rows,
     cat: np.ndarray,
     quota: np.ndarray,
     out: TrialOut,
@@ -556,7 +569,8 @@ def _quota(
     total, other, has_ins = c.total[rows], c.other[rows], c.has_insurance[rows]
     within = np.minimum(total, p.quota_amount[rows])
     comp = quota & ~has_ins
-    bi_q = led.linear(p.t.quota_bi_key, rows, within, np.full(rows.size, p.quota_bi_rate), comp)
+    m = quota.size
+    bi_q = led.linear(p.t.quota_bi_key, rows, within, np.full(m, p.quota_bi_rate), comp)
     bi = np.where(has_ins, c.bi_given[rows], bi_q)
     cii = np.where(has_ins, c.cii_given[rows], 0)
     paid = bi + cii + other
@@ -570,10 +584,8 @@ def _quota(
     out.amounts[Benefit.critical_illness_insurance] = np.where(q, cii, cii_normal)
     out.amounts[Benefit.hospital_borne] = np.where(q, excess, 0)
     out.amounts[Benefit.major_disease_quota] = np.where(q, amount, 0)
-    out.updates.append((np.full(rows.size, p.t.quota_bi_key), np.where(comp, within, 0), bi_q))
-    out.updates.append(
-        (np.full(rows.size, p.t.quota_key), np.where(q, within, 0), np.where(q, amount, 0))
-    )
+    out.updates.append((np.full(m, p.t.quota_bi_key), np.where(comp, within, 0), bi_q))
+    out.updates.append((np.full(m, p.t.quota_key), np.where(q, within, 0), np.where(q, amount, 0)))
 
 
 def _pick(best: TrialOut, other: TrialOut, better: np.ndarray) -> None:
@@ -718,7 +730,9 @@ def _settle_simple(p: Prepared, dest: np.ndarray, out: _Out) -> np.ndarray:
     simple = _simple_persons(p)
     simple_rows = np.flatnonzero(simple[p.person_run] & ok)
     if simple_rows.size:
-        trial = _trial(p, CumsumLedger(p.group[simple_rows]), simple_rows, p.cand[simple_rows, 0])
+        # Everyone simple (the usual chunk): index by a slice, so columns are views.
+        rows: np.ndarray | slice = slice(None) if simple_rows.size == p.n else simple_rows
+        trial = _trial(p, CumsumLedger(p.group[rows]), rows, p.cand[rows, 0])
         bad = trial.bind | trial.reject
         if bad.any():
             simple[np.unique(p.person_run[simple_rows[bad]])] = False
