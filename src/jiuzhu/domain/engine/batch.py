@@ -466,6 +466,7 @@ def _trial(p: Prepared, led: Ledger, rows: Rows, cat: np.ndarray) -> TrialOut:
     m = cat.size
     total, scope, other = c.total[rows], c.policy_scope[rows], c.other[rows]
     has_ins = c.has_insurance[rows]
+    any_ins = bool(has_ins.any())
     out = TrialOut({b: _i64(m) for b in AMOUNTS})
     out.bind = np.zeros(m, bool)
     out.chain_set = np.zeros(m, bool)
@@ -496,7 +497,8 @@ def _trial(p: Prepared, led: Ledger, rows: Rows, cat: np.ndarray) -> TrialOut:
     bi, bind = led.cumulative(t, rows, cat, pool, inc, scope, comp)
     out.bind |= bind
     out.updates.append((t.key0 + np.maximum(pool, 0), inc, bi))
-    bi = np.where(has_ins, c.bi_given[rows], bi)
+    if any_ins:
+        bi = np.where(has_ins, c.bi_given[rows], bi)
 
     # Tier 2: critical-illness insurance on what basic insurance left.
     t = p.t.tables[Benefit.critical_illness_insurance]
@@ -506,15 +508,16 @@ def _trial(p: Prepared, led: Ledger, rows: Rows, cat: np.ndarray) -> TrialOut:
     cii, bind = led.cumulative(t, rows, cat, pool, inc, inc, comp)
     out.bind |= bind
     out.updates.append((t.key0 + np.maximum(pool, 0), inc, cii))
-    cii = np.where(has_ins, c.cii_given[rows], cii)
+    if any_ins:
+        cii = np.where(has_ins, c.cii_given[rows], cii)
 
     if quota.any():
         _quota(p, led, rows, cat, quota, out, bi, cii)
+        bi = np.where(quota, out.amounts[Benefit.basic_insurance], bi)
+        cii = np.where(quota, out.amounts[Benefit.critical_illness_insurance], cii)
     else:
         out.updates.append((np.full(m, p.t.quota_bi_key), _i64(m), _i64(m)))
         out.updates.append((np.full(m, p.t.quota_key), _i64(m), _i64(m)))
-    bi = np.where(quota, out.amounts[Benefit.basic_insurance], bi)
-    cii = np.where(quota, out.amounts[Benefit.critical_illness_insurance], cii)
     out.amounts[Benefit.basic_insurance] = bi
     out.amounts[Benefit.critical_illness_insurance] = cii
     out.amounts[Benefit.other_payments] = other.copy()
@@ -689,7 +692,7 @@ def settle_columns(
     *,
     fast: bool = True,
     snapshots: bool = False,
-    chunk: int = 1 << 17,
+    chunk: int = 1 << 16,
     progress: Callable[[int], None] | None = None,
 ) -> BatchResult:
     """Settle a batch of claims, in input order.
