@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from jiuzhu.cli import demo, policy_cmd, settle_cmd, synth_cmd
+from jiuzhu.cli import demo, policy_cmd, settle_cmd, simulate_cmd, synth_cmd
 from jiuzhu.cli.common import (
     EXIT_DATA,
     InputOpt,
@@ -28,6 +28,7 @@ app.add_typer(policy_cmd.app, name="policy")
 app.command("demo")(demo.demo)
 app.command("synth")(synth_cmd.synth)
 app.command("settle")(settle_cmd.settle)
+app.command("simulate")(simulate_cmd.simulate)
 
 
 @app.command()

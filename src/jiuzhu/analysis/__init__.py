@@ -1,0 +1,1 @@
+"""Analyses over settled years of claims: policy simulation and its reports."""
