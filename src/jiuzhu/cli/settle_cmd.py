@@ -1,7 +1,9 @@
 """``jiuzhu settle``: JSONL or Parquet in, JSONL or Parquet out, by either engine.
 
 Both engines give the same output for the same input, errors included: the
-reference engine one claim at a time, the batch engine in vectors (ADR 7).
+reference engine one claim at a time, the batch engine in vectors (ADR 7), on
+one machine or, with ``--dask``, partitioned by person on a Dask cluster
+(``jiuzhu.distributed``, docs/distributed.md).
 """
 
 from __future__ import annotations
@@ -61,6 +63,16 @@ OutputOpt = Annotated[
     str,
     typer.Option("--output", "-o", help="输出文件：.parquet 为表格，其余为 JSONL；- 为标准输出"),
 ]
+DaskOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--dask",
+        metavar="local:N|tcp://HOST:PORT",
+        help="按人分区在 Dask 集群上结算，结果相同（须 --engine batch，输入输出均为 .parquet）："
+        "local:N 为本机 N 个进程；tcp://主机:8786 为已有集群，各节点须能以同一路径读取输入"
+        "（见 docs/distributed.md）",
+    ),
+]
 ErrorsOpt = Annotated[
     Path | None,
     typer.Option(
@@ -81,11 +93,15 @@ def settle(
     override: OverrideOpt = None,
     set_: SetOpt = None,
     errors_file: ErrorsOpt = None,
+    dask: DaskOpt = None,
 ) -> None:
     """结算单据：每行输出一个结算结果（输入顺序），错误写到标准错误。"""
+    cluster = _dask_target(dask, engine, input, output) if dask is not None else None
     compiled = get_policy(policy, override, set_)
     table_out = is_parquet(output)
-    if is_parquet(input):
+    if cluster is not None:
+        result = _on_dask(compiled, policy, override, set_, input, cluster)
+    elif is_parquet(input):
         try:
             cc = read_parquet(input)
         except ColumnarInputError as err:
@@ -119,6 +135,51 @@ def settle(
 
 
 Outcome = tuple[pl.DataFrame | None, list[Settlement], list[InputError]]
+
+
+def _dask_target(spec: str, engine: Engine, input: str, output: str) -> tuple[str | None, int]:
+    """``--dask`` as (scheduler address or None for a local cluster, local workers)."""
+    if engine is not Engine.batch:
+        fail("--dask 只能与 --engine batch 一起使用")
+    if not (is_parquet(input) and is_parquet(output)):
+        fail("--dask 要求输入和输出都是 Parquet 文件（--input 与 --output 以 .parquet 结尾）")
+    if "://" in spec:
+        return spec, 0
+    name, _, count = spec.partition(":")
+    if name == "local" and count.isascii() and count.isdigit() and int(count) >= 1:
+        return None, int(count)
+    fail(
+        f"--dask 取值无效：{spec!r}；须为 local:N（N 为本机工作进程数，至少 1）"
+        "或调度器地址（如 tcp://主机:8786）"
+    )
+
+
+def _on_dask(
+    compiled: CompiledPolicy,
+    policy: str,
+    override: list[Path] | None,
+    set_: list[str] | None,
+    input: str,
+    cluster: tuple[str | None, int],
+) -> Outcome:
+    from jiuzhu.distributed import ClusterError, settle_parquet_distributed
+
+    scheduler, workers = cluster
+    try:
+        frame, errors = settle_parquet_distributed(
+            policy,
+            override,
+            set_,
+            input,
+            scheduler=scheduler,
+            workers=max(workers, 1),
+            compiled=compiled,
+        )
+    except ColumnarInputError as err:
+        fail(f"输入错误：{err}")
+    except ClusterError as err:
+        fail(str(err))
+    return frame, [], errors
 
 
 def _split(
