@@ -120,9 +120,6 @@ def kernel(c: CompiledPolicy, cols: ClaimColumns, cat: np.ndarray) -> dict[str, 
     start = np.flatnonzero(edge)
     lens = np.diff(np.r_[start, cols.person.size])
     scope, other = cols.policy_scope, cols.other
-    lut = np.full((len(VISIT_CODE), 4), -1, dtype=np.int64)
-    for b in (Benefit.basic_insurance, Benefit.critical_illness_insurance):
-        pass
     bi_t = tabs[Benefit.basic_insurance]
     pools_bi = _pool_lut(c, Benefit.basic_insurance)[cols.visit, cols.level]
     row = cat.astype(np.int64) * bi_t.npools + pools_bi
@@ -137,7 +134,6 @@ def kernel(c: CompiledPolicy, cols: ClaimColumns, cat: np.ndarray) -> dict[str, 
     ma = _tier(ma_t, cat.astype(np.int64), np.zeros_like(cat), burden, start, lens, cat)
     ra_t = tabs[Benefit.re_assistance]
     ra = _tier(ra_t, cat.astype(np.int64), np.zeros_like(cat), burden - ma, start, lens, cat)
-    del lut
     return {"bi": bi, "cii": cii, "ma": ma, "ra": ra}
 
 

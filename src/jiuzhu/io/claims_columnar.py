@@ -5,7 +5,7 @@ column-wise: a bad row is reported with its row number, claim and field, in
 Chinese, and the good rows still settle. Money columns are Decimal yuan (ADR 6);
 a float money column is refused outright, since it cannot promise the fen.
 
-Differences from JSONL, documented in docs/cli.md: a row whose ``category`` and
+Differences from JSONL, documented in the README: a row whose ``category`` and
 ``categories`` are both null is an ordinary insured person (how an extract
 without roster data looks), and pre-settled insurance is two flat columns
 ``basic_insurance`` and ``critical_illness_insurance``.

@@ -45,7 +45,7 @@ AMOUNTS = tuple(Benefit)
 ORDINARY = CATEGORY_CODE[Category.ordinary]
 
 # Why a claim was rejected (BatchResult.reject): 0 = settled.
-REJECT_NONE, REJECT_NOT_IN_FORCE, REJECT_DUPLICATE, REJECT_OTHER = 0, 1, 2, 3
+REJECT_NONE, REJECT_NOT_IN_FORCE, REJECT_OTHER = 0, 1, 3
 
 
 Rows = np.ndarray | slice
