@@ -33,13 +33,13 @@ import numpy as np
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_engines import CACHE, POLICY, claims_file  # noqa: E402
+from bench_engines import CACHE, POLICY, claims_file
 
-from jiuzhu.distributed import settle_parquet_distributed  # noqa: E402
-from jiuzhu.domain.engine.batch import REJECT_NONE, settle_columns  # noqa: E402
-from jiuzhu.io import settlements_columnar  # noqa: E402
-from jiuzhu.io.claims_columnar import read_parquet  # noqa: E402
-from jiuzhu.io.policy_files import compile_policy, load_policy  # noqa: E402
+from jiuzhu.distributed import settle_parquet_distributed
+from jiuzhu.domain.engine.batch import REJECT_NONE, settle_columns
+from jiuzhu.io import settlements_columnar
+from jiuzhu.io.claims_columnar import read_parquet
+from jiuzhu.io.policy_files import compile_policy, load_policy
 
 
 def main() -> None:

@@ -177,9 +177,47 @@ def peak_bytes(fn: Callable[[], object]) -> int:
 
 
 def input_bytes(cols: ClaimColumns) -> int:
-    return sum(
-        getattr(cols, name).nbytes for name in cols.__slots__ if name != "disease_names"
-    )
+    return sum(getattr(cols, name).nbytes for name in cols.__slots__ if name != "disease_names")
+
+
+def measure(
+    compiled: CompiledPolicy, n: int, with_reference: bool, repeat: int, ref_rate: float | None
+) -> dict[str, object]:
+    """One size: the contenders interleaved, then the memory pass."""
+    cols = load(n)
+    cat = settle_columns(compiled, cols).category  # the kernel is handed each claim's category
+    out: dict[str, object] = {"claims": n}
+    contenders: dict[str, Callable[[], object]] = {
+        "kernel": lambda: kernel(compiled, cols, cat),
+        "batch": lambda: settle_columns(compiled, cols),
+    }
+    if with_reference:
+        claims = to_claims_cols(cols)
+        contenders["reference"] = lambda: settle_claims(compiled, claims)
+    for name, fn in contenders.items():
+        reps = repeat if name != "reference" or n <= 100_000 else 1
+        med, times = median_time(fn, reps)
+        out[f"{name}_s"] = med
+        out[f"{name}_runs"] = times
+        out[f"{name}_claims_per_s"] = n / med
+        print(f"{n:>10,} {name:>9}: median {med:8.3f} s  {n / med:12,.0f} claims/s", flush=True)
+    if "reference_claims_per_s" not in out:
+        out["reference_claims_per_s"] = ref_rate
+        out["reference_extrapolated"] = True
+    batch_s, kernel_s, batch_rate = out["batch_s"], out["kernel_s"], out["batch_claims_per_s"]
+    assert isinstance(batch_s, float) and isinstance(kernel_s, float)
+    assert isinstance(batch_rate, float)
+    out["batch_over_kernel"] = batch_s / kernel_s
+    rate = out["reference_claims_per_s"]
+    if isinstance(rate, float):
+        out["batch_over_reference_rate"] = batch_rate / rate
+    inp = input_bytes(cols)
+    peak = peak_bytes(lambda: settle_columns(compiled, cols))
+    out["input_bytes_per_claim"] = inp / n
+    out["engine_peak_bytes_per_claim"] = peak / n
+    out["peak_bytes_per_claim"] = (inp + peak) / n
+    print(f"{n:>10,} memory: input {inp / n:.0f} B/claim + engine peak {peak / n:.0f} B/claim")
+    return out
 
 
 def main() -> None:
@@ -193,45 +231,11 @@ def main() -> None:
     ref_sizes = {int(float(s)) for s in args.reference_sizes.split(",")}
     compiled = compile_policy(load_policy(POLICY))
     rows = []
-    ref_rate = None
+    ref_rate: float | None = None
     for n in sizes:
-        cols = load(n)
-        first = settle_columns(compiled, cols)
-        cat = first.category  # the kernel is handed each claim's category
-        out: dict[str, object] = {"claims": n}
-        contenders: dict[str, Callable[[], object]] = {
-            "kernel": lambda: kernel(compiled, cols, cat),
-            "batch": lambda: settle_columns(compiled, cols),
-        }
-        claims = to_claims_cols(cols) if n in ref_sizes else None
-        if claims is not None:
-            contenders["reference"] = lambda: settle_claims(compiled, claims)
-        for name, fn in contenders.items():
-            reps = args.repeat if name != "reference" or n <= 100_000 else 1
-            med, times = median_time(fn, reps)
-            out[f"{name}_s"] = med
-            out[f"{name}_runs"] = times
-            out[f"{name}_claims_per_s"] = n / med
-            print(f"{n:>10,} {name:>9}: median {med:8.3f} s  {n / med:12,.0f} claims/s", flush=True)
-        if "reference_claims_per_s" in out:
-            ref_rate = out["reference_claims_per_s"]
-        else:
-            out["reference_claims_per_s"] = ref_rate
-            out["reference_extrapolated"] = True
-        out["batch_over_kernel"] = out["batch_s"] / out["kernel_s"]  # type: ignore[operator]
-        if ref_rate:
-            out["batch_over_reference_rate"] = out["batch_claims_per_s"] / ref_rate  # type: ignore[operator]
-        inp = input_bytes(cols)
-        peak = peak_bytes(lambda: settle_columns(compiled, cols))
-        out["input_bytes_per_claim"] = inp / n
-        out["engine_peak_bytes_per_claim"] = peak / n
-        out["peak_bytes_per_claim"] = (inp + peak) / n
-        print(
-            f"{n:>10,} memory: input {inp / n:.0f} B/claim + engine peak {peak / n:.0f} B/claim",
-            flush=True,
-        )
+        out = measure(compiled, n, n in ref_sizes, args.repeat, ref_rate)
+        ref_rate = out["reference_claims_per_s"]  # type: ignore[assignment]
         rows.append(out)
-        del cols, first, claims
     result = {
         "policy": POLICY,
         "machine": {
