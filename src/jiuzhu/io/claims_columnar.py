@@ -249,7 +249,7 @@ def from_frame(frame: pl.DataFrame) -> ColumnarClaims:
 
     good = np.flatnonzero(~e.bad)
     dcodes, dnames = _codes(disease.gather(good))
-    pcodes, _ = _codes(frame["person_id"].cast(pl.Utf8).gather(good))
+    pcodes, _ = _codes(frame["person_id"].cast(pl.Utf8).gather(good), names=False)
     remap = np.full(n, -1, np.int64)
     remap[good] = np.arange(good.size)
     keep = remap[spans[0]] >= 0
@@ -289,12 +289,12 @@ def from_frame(frame: pl.DataFrame) -> ColumnarClaims:
     )
 
 
-def _codes(s: pl.Series) -> tuple[np.ndarray, list[str]]:
-    """Dense integer codes for a string column (null: -1) and the distinct values."""
+def _codes(s: pl.Series, names: bool = True) -> tuple[np.ndarray, list[str]]:
+    """Dense integer codes for a string column (null: -1) and, if asked, the distinct values."""
     if s.len() == 0:
         return np.zeros(0, np.int64), []
     dense = s.rank("dense").fill_null(0).cast(pl.Int64).to_numpy() - 1
-    return dense, s.drop_nulls().unique().sort().to_list()
+    return dense, s.drop_nulls().unique().sort().to_list() if names else []
 
 
 def _spans(
