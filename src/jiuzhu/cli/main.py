@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from jiuzhu.cli import demo, policy_cmd, settle_cmd, simulate_cmd, synth_cmd
+from jiuzhu.cli import demo, policy_cmd, registry_cmd, settle_cmd, simulate_cmd, synth_cmd
 from jiuzhu.cli.common import (
     EXIT_DATA,
     InputOpt,
@@ -29,6 +29,9 @@ app.command("demo")(demo.demo)
 app.command("synth")(synth_cmd.synth)
 app.command("settle")(settle_cmd.settle)
 app.command("simulate")(simulate_cmd.simulate)
+app.add_typer(registry_cmd.db_app, name="db")
+app.add_typer(registry_cmd.roster_app, name="roster")
+app.add_typer(registry_cmd.registry_app, name="registry")
 
 
 @app.command()

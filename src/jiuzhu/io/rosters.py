@@ -1,0 +1,600 @@
+"""Rosters (名单) and their dynamic adjustments (动态调整名单) from CSV or XLSX.
+
+The layouts are those of 山西 晋医保发〔2019〕46号 (seed 003), clause (十):
+附件2 (the list of 低保, 特困 and 在乡重点优抚对象) with the columns
+``乡(镇) 行政村 户主姓名 身份证号码 家庭人口数 家庭成员姓名 身份证号码 备注``, and
+附件3 (the quarterly or monthly changes), the same plus
+``动态调整工作类型 动态调整时间 月 年``. The layout is found from the header row; the
+title lines above it (单位名称, 对象类别 with a ticked box, 年 月 日) are read for the
+category and the date when the rows do not carry them.
+
+Optional columns: ``对象类别`` (a category per row) and ``行政区划代码`` (GB/T 2260).
+
+Every row is checked; a bad row is reported with its row number (as a spreadsheet
+shows it), its column and the reason, in Chinese, with every ID number masked, and
+the good rows still go in. Importing the same file twice changes nothing: memberships
+are keyed by (person, category, start date), and a closing is keyed by its exit date.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jiuzhu.domain.ids import looks_like_id, mask_id, validate_id
+from jiuzhu.domain.registry import CLAUSE_CHANGES, Membership
+from jiuzhu.domain.vocabulary import CATEGORY_ZH, Category
+from jiuzhu.storage.models import (
+    CategoryMembership,
+    District,
+    Household,
+    Person,
+    RosterImport,
+)
+
+
+class RosterFileError(Exception):
+    """The file as a whole cannot be read (not a row's fault)."""
+
+
+class Layout(StrEnum):
+    list = "list"  # 附件2
+    changes = "changes"  # 附件3
+
+    @property
+    def zh(self) -> str:
+        return "名单（附件2）" if self is Layout.list else "动态调整名单（附件3）"
+
+
+class ChangeType(StrEnum):
+    listed = "listed"  # on a 附件2 list
+    new_identified = "new_identified"  # 新识别
+    natural_increase = "natural_increase"  # 自然增加
+    natural_decrease = "natural_decrease"  # 自然减少
+
+    @property
+    def zh(self) -> str:
+        return CHANGE_ZH[self]
+
+
+CHANGE_ZH = {
+    ChangeType.listed: "名单",
+    ChangeType.new_identified: "新识别",
+    ChangeType.natural_increase: "自然增加",
+    ChangeType.natural_decrease: "自然减少",
+}
+_CHANGE_BY_ZH = {v: k for k, v in CHANGE_ZH.items() if k is not ChangeType.listed}
+
+# The names rosters use for the categories (附件2/3 tick 低保, 特困, 重点优抚), besides the
+# glossary's Chinese names (vocabulary.CATEGORY_ZH) and identifiers.
+CATEGORY_ALIASES: dict[str, Category] = {
+    "低保": Category.dibao,
+    "城乡低保": Category.dibao,
+    "城市低保": Category.dibao,
+    "农村低保": Category.dibao,
+    "最低生活保障家庭成员": Category.dibao,
+    "特困": Category.extreme_poor,
+    "特困供养人员": Category.extreme_poor,
+    "重点优抚": Category.key_veteran,
+    "重点优抚对象": Category.key_veteran,
+    "低边": Category.near_dibao,
+    "低保边缘": Category.near_dibao,
+    "建档立卡": Category.registered_poor,
+    "低收入": Category.low_income,
+}
+_TICKABLE = ("低保", "特困", "重点优抚")
+_TICKS = "☑✓√■✔☒▣▪●"
+
+
+def category_from_text(text: str) -> Category | None:
+    value = text.strip()
+    if value in CATEGORY_ALIASES:
+        return CATEGORY_ALIASES[value]
+    for category, zh in CATEGORY_ZH.items():
+        if value in (zh, category.value):
+            return category
+    return None
+
+
+def mask_value(text: str) -> str:
+    """Mask an ID-number cell for messages, even a malformed one (wrong length or
+    characters): a bad ID is still most of someone's ID."""
+    value = text.strip()
+    if looks_like_id(value):
+        return mask_id(value)
+    if len(value) >= 9:
+        return value[:4] + "*" * (len(value) - 8) + value[-4:]
+    return "*" * len(value)
+
+
+# -- reading the table -------------------------------------------------------------
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def read_table(path: Path) -> list[list[str]]:
+    """All rows of the file's first sheet, as strings (row 1 is index 0)."""
+    data = path.read_bytes()
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        from openpyxl import load_workbook
+
+        try:
+            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception as err:  # openpyxl raises many kinds for a broken file
+            raise RosterFileError(f"无法读取 XLSX 文件 {path.name}：{err}") from err
+        ws = wb.worksheets[0]
+        rows = [[_cell(v) for v in row] for row in ws.iter_rows(values_only=True)]
+        wb.close()
+        return rows
+    if path.suffix.lower() not in (".csv", ".txt"):
+        raise RosterFileError(f"不支持的文件类型 {path.suffix}：请用 CSV 或 XLSX")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # pragma: no cover - gb18030 decodes almost anything
+        raise RosterFileError(f"{path.name} 既不是 UTF-8 也不是 GB18030/GBK 编码")
+    return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
+
+
+def _norm(header: str) -> str:
+    return re.sub(r"\s+", "", header).replace("（", "(").replace("）", ")")
+
+
+_DATE_PATTERNS = (
+    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
+    re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
+    re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+
+
+def parse_date(text: str) -> dt.date | None:
+    value = re.sub(r"\s+", "", text)
+    value = value.removesuffix("00:00:00").removesuffix("T")
+    for pattern in _DATE_PATTERNS:
+        m = pattern.match(value)
+        if m:
+            try:
+                return dt.date(int(m[1]), int(m[2]), int(m[3]))
+            except ValueError:
+                return None
+    return None
+
+
+# -- rows --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    field: str
+    message: str
+
+    def render(self) -> str:
+        return f"第{self.row}行 {self.field}：{self.message}"
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    row: int
+    id_number: str
+    name: str
+    head_id_number: str
+    head_name: str
+    household_size: int | None
+    township: str
+    village: str
+    district_code: str | None
+    category: Category
+    change: ChangeType
+    date: dt.date
+
+
+@dataclass
+class ParsedRoster:
+    file_name: str
+    sha256: str
+    layout: Layout
+    rows_total: int
+    rows: list[RosterRow] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+
+F_TOWN = "乡(镇)"
+F_VILLAGE = "行政村"
+F_HEAD = "户主姓名"
+F_HEAD_ID = "身份证号码（户主）"
+F_SIZE = "家庭人口数"
+F_NAME = "家庭成员姓名"
+F_ID = "身份证号码（家庭成员）"
+F_CATEGORY = "对象类别"
+F_DISTRICT = "行政区划代码"
+F_CHANGE = "动态调整工作类型"
+F_DATE = "动态调整时间"
+
+
+def _columns(header: list[str]) -> dict[str, int]:
+    cols: dict[str, int] = {}
+    names = [_norm(h) for h in header]
+    ids = [i for i, h in enumerate(names) if "身份证号" in h]
+    member_at = names.index(F_NAME) if F_NAME in names else None
+    for i in ids:
+        if "户主" in names[i]:
+            cols[F_HEAD_ID] = i
+        elif "成员" in names[i] or (member_at is not None and i > member_at):
+            cols[F_ID] = i
+        else:
+            cols[F_HEAD_ID] = i
+    for key in (F_TOWN, F_VILLAGE, F_HEAD, F_SIZE, F_NAME, F_CATEGORY, F_DISTRICT, F_CHANGE):
+        if key in names:
+            cols[key] = names.index(key)
+    for i, h in enumerate(names):
+        if h.startswith(F_DATE):
+            cols[F_DATE] = i
+    return cols
+
+
+def _preamble(rows: list[list[str]]) -> tuple[Category | None, dt.date | None]:
+    """The ticked category and the date of the title lines (对象类别 低保☑…, 年 月 日)."""
+    text = "".join("".join(r) for r in rows)
+    text = re.sub(r"\s+", "", text)
+    ticked = [
+        name
+        for name in _TICKABLE
+        if re.search(f"{name}[{_TICKS}]", text) is not None  # the form's box follows the name
+    ]
+    category = CATEGORY_ALIASES[ticked[0]] if len(ticked) == 1 else None
+    m = re.search(r"(\d{4})年(\d{1,2})月(\d{1,2})日", text)
+    date = parse_date(m[0]) if m else None
+    return category, date
+
+
+def parse_roster(
+    path: Path,
+    category: Category | None = None,
+    valid_from: dt.date | None = None,
+) -> ParsedRoster:
+    """Read and check every row. ``category``: for files without a 对象类别 column or a
+    ticked box; ``valid_from``: the date a 附件2 list takes effect, else its title date."""
+    data = path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    table = read_table(path)
+    header_at = next(
+        (
+            i
+            for i, r in enumerate(table[:30])
+            if any("身份证号" in _norm(c) for c in r)
+            and any(_norm(c) in (F_HEAD, F_NAME) for c in r)
+        ),
+        None,
+    )
+    if header_at is None:
+        raise RosterFileError(
+            f"{path.name} 找不到表头：附件2/附件3 的列为 乡(镇)、行政村、户主姓名、身份证号码、"
+            f"家庭人口数、家庭成员姓名、身份证号码…（{CLAUSE_CHANGES}）"
+        )
+    cols = _columns(table[header_at])
+    layout = Layout.changes if F_CHANGE in cols else Layout.list
+    if layout is Layout.changes and F_DATE not in cols:
+        raise RosterFileError(f"{path.name} 有“动态调整工作类型”列却没有“动态调整时间”列")
+    if F_ID not in cols and F_HEAD_ID not in cols:
+        raise RosterFileError(f"{path.name} 没有身份证号码列")
+    title_category, title_date = _preamble(table[:header_at])
+    file_category = category or title_category
+    list_date = valid_from or title_date
+    if layout is Layout.list and list_date is None:
+        raise RosterFileError(
+            f"{path.name} 是名单（附件2），没有日期列，标题中也没有“年 月 日”："
+            "请用 --valid-from 给出名单生效的日期"
+        )
+
+    parsed = ParsedRoster(path.name, sha, layout, 0)
+    head: dict[str, str] = {}
+    for index in range(header_at + 1, len(table)):
+        raw = table[index]
+        if not any(raw):
+            continue
+        parsed.rows_total += 1
+        number = index + 1
+
+        def get(key: str, raw: list[str] = raw) -> str:
+            i = cols.get(key)
+            return raw[i].strip() if i is not None and i < len(raw) else ""
+
+        errors: list[RowError] = []
+
+        def bad(
+            column: str, message: str, number: int = number, errors: list[RowError] = errors
+        ) -> None:
+            errors.append(RowError(number, column, message))
+
+        # household columns are written once per household (merged cells): fill down
+        if get(F_HEAD_ID) or get(F_HEAD):
+            head = {k: get(k) for k in (F_TOWN, F_VILLAGE, F_HEAD, F_HEAD_ID, F_SIZE, F_DISTRICT)}
+        head_id = head.get(F_HEAD_ID, "").upper()
+        id_number = get(F_ID).upper() or (head_id if F_ID not in cols else "")
+        name = get(F_NAME) or (head.get(F_HEAD, "") if not get(F_ID) else "")
+        if not id_number:
+            bad(F_ID, "身份证号码为空")
+        else:
+            why = validate_id(id_number)
+            if why:
+                bad(F_ID, f"{why}（{mask_value(id_number)}）")
+        if head_id and head_id != id_number:
+            why = validate_id(head_id)
+            if why:
+                bad(F_HEAD_ID, f"{why}（{mask_value(head_id)}）")
+        size: int | None = None
+        size_text = head.get(F_SIZE, "")
+        if size_text:
+            if size_text.isdigit() and int(size_text) > 0:
+                size = int(size_text)
+            else:
+                bad(F_SIZE, f"家庭人口数须为正整数，而不是「{size_text}」")
+        district = head.get(F_DISTRICT, "") or None
+        if district is not None and not re.fullmatch(r"[1-9]\d{5}", district):
+            bad(F_DISTRICT, f"行政区划代码须为6位数字（GB/T 2260），而不是「{district}」")
+        cat_text = get(F_CATEGORY)
+        row_category = category_from_text(cat_text) if cat_text else file_category
+        if cat_text and row_category is None:
+            bad(F_CATEGORY, f"未知的对象类别「{cat_text}」")
+        elif row_category is None:
+            bad(F_CATEGORY, "没有对象类别：文件中没有“对象类别”列或勾选，请用 --category 给出")
+        change = ChangeType.listed
+        date = list_date
+        if layout is Layout.changes:
+            change_text = _norm(get(F_CHANGE))
+            found = _CHANGE_BY_ZH.get(change_text)
+            if found is None:
+                bad(
+                    F_CHANGE,
+                    f"未知的动态调整工作类型「{change_text}」：应为 新识别、自然增加 或 自然减少"
+                    f"（附件3 注2）",
+                )
+            else:
+                change = found
+            date_text = get(F_DATE)
+            date = parse_date(date_text) if date_text else None
+            if not date_text:
+                bad(
+                    F_DATE,
+                    f"动态调整时间为空：资格自证明之日起享受、自退出之日起终止（{CLAUSE_CHANGES}）",
+                )
+            elif date is None:
+                bad(F_DATE, f"日期无法识别或不存在「{date_text}」（如 2019-08-01）")
+        if errors:
+            parsed.errors.extend(errors)
+            continue
+        assert row_category is not None and date is not None
+        parsed.rows.append(
+            RosterRow(
+                row=number,
+                id_number=id_number,
+                name=name,
+                head_id_number=head_id or id_number,
+                head_name=head.get(F_HEAD, "") or name,
+                household_size=size,
+                township=head.get(F_TOWN, ""),
+                village=head.get(F_VILLAGE, ""),
+                district_code=district,
+                category=row_category,
+                change=change,
+                date=date,
+            )
+        )
+    return parsed
+
+
+# -- into the database ---------------------------------------------------------------
+
+
+@dataclass
+class ImportResult:
+    file_name: str
+    sha256: str
+    layout: Layout
+    rows_total: int
+    added: int = 0
+    closed: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    already_imported: bool = False
+
+    @property
+    def rows_bad(self) -> int:
+        return len({e.row for e in self.errors})
+
+
+def _person(session: Session, row: RosterRow) -> Person:
+    if row.district_code is not None and session.get(District, row.district_code) is None:
+        session.add(District(code=row.district_code))
+        session.flush()
+    household = session.scalar(
+        select(Household).where(Household.head_id_number == row.head_id_number)
+    )
+    if household is None:
+        household = Household(
+            head_id_number=row.head_id_number,
+            head_name=row.head_name or None,
+            size=row.household_size,
+            district_code=row.district_code,
+            township=row.township or None,
+            village=row.village or None,
+        )
+        session.add(household)
+        session.flush()
+    person = session.scalar(select(Person).where(Person.id_number == row.id_number))
+    if person is None:
+        person = Person(id_number=row.id_number, name=row.name or None, household_id=household.id)
+        session.add(person)
+        session.flush()
+    return person
+
+
+def _apply(session: Session, parsed: ParsedRoster, row: RosterRow, result: ImportResult) -> None:
+    if row.change is ChangeType.natural_decrease:
+        found = session.scalar(select(Person).where(Person.id_number == row.id_number))
+        if found is None:
+            result.errors.append(
+                RowError(
+                    row.row,
+                    F_ID,
+                    f"自然减少：{mask_id(row.id_number)} 不在名单中，无可终止的资格",
+                )
+            )
+            return
+        person = found
+    else:
+        person = _person(session, row)
+    same = list(
+        session.scalars(
+            select(CategoryMembership).where(
+                CategoryMembership.person_id == person.id,
+                CategoryMembership.category == row.category.value,
+            )
+        )
+    )
+    if row.change is ChangeType.natural_decrease:
+        last_day = row.date - dt.timedelta(days=1)
+        if any(m.exit_date == row.date for m in same):
+            result.unchanged += 1
+            return
+        open_ = [m for m in same if m.valid_from <= row.date and m.valid_to is None]
+        if not open_:
+            result.errors.append(
+                RowError(
+                    row.row,
+                    F_CHANGE,
+                    f"自然减少：{mask_id(row.id_number)} 在 {row.date.isoformat()} 没有可终止的"
+                    f"「{row.category.zh}」资格",
+                )
+            )
+            return
+        m = open_[0]
+        m.valid_to = max(last_day, m.valid_from - dt.timedelta(days=1))
+        m.exit_date = row.date
+        m.closed_file = parsed.file_name
+        m.closed_sha256 = parsed.sha256
+        m.closed_row = row.row
+        result.closed += 1
+        return
+    covering = [
+        m
+        for m in same
+        if m.valid_from == row.date
+        or (m.valid_from <= row.date and (m.valid_to is None or row.date <= m.valid_to))
+    ]
+    if covering:
+        result.unchanged += 1
+        return
+    session.add(
+        CategoryMembership(
+            person_id=person.id,
+            category=row.category.value,
+            valid_from=row.date,
+            valid_to=None,
+            source_kind="roster",
+            change_type=row.change.value,
+            source_file=parsed.file_name,
+            source_sha256=parsed.sha256,
+            source_row=row.row,
+        )
+    )
+    session.flush()
+    result.added += 1
+
+
+def import_roster(session: Session, parsed: ParsedRoster) -> ImportResult:
+    """Apply the good rows in file order and record the file; the caller commits."""
+    result = ImportResult(
+        parsed.file_name,
+        parsed.sha256,
+        parsed.layout,
+        parsed.rows_total,
+        errors=list(parsed.errors),
+    )
+    for row in parsed.rows:
+        _apply(session, parsed, row, result)
+    result.errors.sort(key=lambda e: e.row)
+    seen = session.scalar(select(RosterImport).where(RosterImport.sha256 == parsed.sha256))
+    result.already_imported = seen is not None
+    if seen is None:
+        session.add(
+            RosterImport(
+                sha256=parsed.sha256,
+                file_name=parsed.file_name,
+                layout=parsed.layout.value,
+                rows_total=parsed.rows_total,
+                rows_bad=result.rows_bad,
+                added=result.added,
+                closed=result.closed,
+                unchanged=result.unchanged,
+            )
+        )
+    session.flush()
+    return result
+
+
+def write_errors(path: Path, errors: Iterable[RowError]) -> None:
+    """The error file: CSV (UTF-8 with BOM, so Excel opens it) of 行号, 字段, 原因."""
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["行号", "字段", "原因"])
+        for e in errors:
+            w.writerow([e.row, e.field, e.message])
+
+
+# -- reading back -------------------------------------------------------------------
+
+
+def _source(file: str | None, sha: str | None, row: int | None, what: str) -> str:
+    digest = f"（sha256 {sha[:12]}…）" if sha else ""
+    return f"{file or '?'}{digest}第{row}行「{what}」"
+
+
+def memberships_of(session: Session, id_number: str) -> list[Membership] | None:
+    """The person's memberships as the domain sees them; ``None``: not in the registry."""
+    person = session.scalar(select(Person).where(Person.id_number == id_number.strip().upper()))
+    if person is None:
+        return None
+    out: list[Membership] = []
+    for m in person.memberships:
+        kind = m.change_type or ""
+        what = CHANGE_ZH.get(ChangeType(kind), kind) if kind in set(ChangeType) else kind
+        if m.source_kind == "certificate":
+            source = f"证书 {m.certificate_number or '?'}"
+        else:
+            source = "名单 " + _source(m.source_file, m.source_sha256, m.source_row, what)
+        closed = None
+        if m.exit_date is not None:
+            closed = (
+                "动态调整名单 "
+                + _source(m.closed_file, m.closed_sha256, m.closed_row, "自然减少")
+                + f"，退出日期 {m.exit_date.isoformat()}（{CLAUSE_CHANGES}：自退出之日起不再享受）"
+            )
+        out.append(Membership(Category(m.category), m.valid_from, m.valid_to, source, closed))
+    return out

@@ -1,0 +1,138 @@
+"""The registry: migrations, and which category is in force on a date and why."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from jiuzhu.domain.registry import Membership, category_on
+from jiuzhu.domain.vocabulary import Category
+from jiuzhu.storage.db import current_revision, database_url, make_engine, upgrade
+from jiuzhu.storage.models import Base
+from tests.cli_helpers import invoke
+from tests.db_fixtures import db_url, make_id
+
+__all__ = ["db_url"]
+
+D = dt.date
+SHANXI = [Category.extreme_poor, Category.dibao, Category.key_veteran, Category.low_income]
+PERSON = make_id(101)
+
+
+def m(cat: Category, start: D, end: D | None = None) -> Membership:
+    return Membership(cat, start, end, f"名单 x.csv 第{start.day}行「新识别」")
+
+
+def test_boundaries_change_date_exit_date_and_day_after() -> None:
+    # 新识别 2019-08-01; 自然减少 with exit date 2019-09-10 → last day 2019-09-09
+    held = [m(Category.dibao, D(2019, 8, 1), D(2019, 9, 9))]
+    at = {
+        day: category_on(PERSON, held, day, SHANXI, "shanxi-2019").applied
+        for day in (D(2019, 7, 31), D(2019, 8, 1), D(2019, 9, 9), D(2019, 9, 10), D(2019, 9, 11))
+    }
+    assert at == {
+        D(2019, 7, 31): Category.ordinary,
+        D(2019, 8, 1): Category.dibao,  # from the day of the certificate (003 (十))
+        D(2019, 9, 9): Category.dibao,
+        D(2019, 9, 10): Category.ordinary,  # 自退出之日起不再享受
+        D(2019, 9, 11): Category.ordinary,
+    }
+    after = category_on(PERSON, held, D(2019, 9, 10), SHANXI, "shanxi-2019")
+    assert any("已终止" in line and "003 (十)" in line for line in after.why)
+    before = category_on(PERSON, held, D(2019, 7, 31), SHANXI, "shanxi-2019")
+    assert any("尚未生效" in line for line in before.why)
+
+
+def test_jiugao_bu_chongfu_by_precedence_and_outside_policy() -> None:
+    held = [
+        m(Category.dibao, D(2019, 1, 1)),
+        m(Category.extreme_poor, D(2019, 6, 1)),
+        m(Category.severe_disability, D(2019, 1, 1)),
+    ]
+    answer = category_on(PERSON, held, D(2019, 6, 1), SHANXI, "shanxi-2019")
+    assert answer.applied is Category.extreme_poor
+    assert len(answer.in_force) == 3
+    text = "\n".join(answer.why)
+    assert "就高不重复" in text and "特困人员、低保对象" in text
+    assert "不救助「二级及以上残疾人证持证人员」" in text
+    assert PERSON not in text and answer.person == PERSON[:4] + "*" * 10 + PERSON[-4:]
+    only_dibao = category_on(PERSON, held, D(2019, 5, 31), SHANXI, "shanxi-2019")
+    assert only_dibao.applied is Category.dibao
+
+
+def test_database_url_default_and_env(monkeypatch) -> None:
+    monkeypatch.delenv("JIUZHU_DB", raising=False)
+    assert database_url() == "sqlite:///jiuzhu.db"
+    monkeypatch.setenv("JIUZHU_DB", "/var/lib/jiuzhu/r.db")
+    assert database_url() == "sqlite:////var/lib/jiuzhu/r.db"
+    assert database_url("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"
+
+
+def test_migrations_match_models_and_upgrade_is_idempotent(db_url: str) -> None:
+    run = invoke(["db", "upgrade", "--db", db_url])
+    assert run.code == 0, run.stderr
+    assert "0001" in run.stdout
+    engine = make_engine(db_url)
+    upgrade(engine)  # again: nothing to do
+    assert current_revision(engine) == "0001"
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+        if engine.dialect.name == "sqlite":
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()
+
+
+def _changes(path: Path, rows: list[list[str]]) -> Path:
+    header = [
+        "乡(镇)", "行政村", "户主姓名", "身份证号码", "家庭人口数", "家庭成员姓名", "身份证号码",
+        "对象类别", "动态调整工作类型", "动态调整时间", "月", "年",
+    ]  # fmt: skip
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        for ident, cat, change, date in rows:
+            w.writerow(["镇", "村", "某", ident, "1", "某", ident, cat, change, date, "", ""])
+    return path
+
+
+def test_category_query_through_the_command(db_url: str, tmp_path: Path) -> None:
+    first = _changes(
+        tmp_path / "q3.csv",
+        [
+            [PERSON, "低保", "新识别", "2019-08-01"],
+            [PERSON, "特困", "自然增加", "2019-09-01"],
+        ],
+    )
+    second = _changes(tmp_path / "q4.csv", [[PERSON, "特困", "自然减少", "2019-10-15"]])
+    for path in (first, second):
+        assert invoke(["roster", "import", str(path), "--db", db_url]).code == 0
+
+    def ask(day: str) -> str:
+        args = ["registry", "category", PERSON, "--date", day, "--policy", "shanxi-2019"]
+        run = invoke([*args, "--db", db_url])
+        assert run.code == 0, run.stderr
+        assert PERSON not in run.stdout + run.stderr
+        return run.stdout
+
+    assert "适用类别：普通参保人员" in ask("2019-07-31")
+    on_change = ask("2019-08-01")
+    assert "适用类别：低保对象（dibao）" in on_change
+    assert "q3.csv" in on_change and "第2行「新识别」" in on_change and "至今有效" in on_change
+    both = ask("2019-09-01")
+    assert "适用类别：特困人员（extreme_poor）" in both and "就高不重复" in both
+    assert "适用类别：特困人员" in ask("2019-10-14")
+    exit_day = ask("2019-10-15")
+    assert "适用类别：低保对象" in exit_day  # 特困 ended: 自退出之日起不再享受
+    assert "退出日期 2019-10-15" not in exit_day  # the ended one is no longer in force
+    assert "适用类别：低保对象" in ask("2019-10-16")
+
+    query = ["--date", "2019-08-01", "-p", "shanxi-2019", "--db", db_url]
+    unknown = invoke(["registry", "category", make_id(102), *query])
+    assert unknown.code == 1 and "不在登记中" in unknown.stderr
+    assert make_id(102) not in unknown.stderr
+    bad = invoke(["registry", "category", "371502198001011234", *query])
+    assert bad.code == 2 and "371502198001011234" not in bad.stderr
