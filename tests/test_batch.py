@@ -273,3 +273,52 @@ def test_a_float_money_column_is_refused(tmp_path: Path) -> None:
     run = invoke(["settle", "-p", "liaocheng-2023", "-i", str(path), "--engine", "batch"])
     assert run.code == 2
     assert "total" in run.stderr and "Decimal" in run.stderr
+
+
+def test_parquet_errors_are_the_same_from_both_engines(tmp_path: Path) -> None:
+    """Rows the engine rejects (other payments the computed insurance leaves no room for;
+    a date before the policy) and a row the reader rejects: the same errors, both engines."""
+    frame = _frame(
+        [
+            {"claim_id": "ok1"},
+            {"claim_id": "other", "other_payments": 1_000_000},
+            {
+                "claim_id": "early",
+                "settlement_date": dt.date(2022, 1, 5),
+                "admission_date": dt.date(2022, 1, 1),
+            },
+            {"claim_id": "bad", "total": 1},
+            {"claim_id": "ok2", "person_id": "p2"},
+        ]
+    )
+    path = tmp_path / "claims.parquet"
+    frame.write_parquet(path)
+    seen = {}
+    for engine in ("reference", "batch"):
+        for out in ("out.parquet", "out.jsonl"):
+            errors = tmp_path / f"{engine}-{out}.errors.jsonl"
+            run = invoke(
+                [
+                    "settle",
+                    "-p",
+                    "liaocheng-2023",
+                    "-i",
+                    str(path),
+                    "-o",
+                    str(tmp_path / f"{engine}-{out}"),
+                    "--engine",
+                    engine,
+                    "--errors",
+                    str(errors),
+                ]
+            )
+            assert run.code == 1
+            seen[(engine, out)] = (run.stderr, errors.read_text(encoding="utf-8"))
+    assert len(set(seen.values())) == 1, seen
+    stderr, _ = seen[("batch", "out.parquet")]
+    assert "第 2 行 claim other，字段 other_payments" in stderr
+    assert "第 3 行 claim early，字段 settlement_date" in stderr
+    assert "第 4 行 claim bad，字段 total" in stderr
+    for engine in ("reference", "batch"):
+        table = pl.read_parquet(tmp_path / f"{engine}-out.parquet")
+        assert table["claim_id"].to_list() == ["ok1", "ok2"]
