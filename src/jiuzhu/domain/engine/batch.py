@@ -251,6 +251,13 @@ class Ledger(Protocol):
     def chain(self, rows: Rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
 
 
+def _restart(c: np.ndarray, start: np.ndarray, lens: np.ndarray) -> None:
+    """Turn a running total into one restarting at each run (in place)."""
+    off = np.zeros(start.size, dtype=np.int64)
+    off[1:] = c[start[1:] - 1]
+    c -= np.repeat(off, lens)
+
+
 def _seg_bounds(gid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     start = np.flatnonzero(np.r_[True, gid[1:] != gid[:-1]]) if gid.size else gid
     lens = np.diff(np.r_[start, gid.size])
@@ -281,9 +288,7 @@ class CumsumLedger:
         c = np.cumsum(x)
         if c.size == 0:
             return c
-        off = np.zeros(self.start.size, dtype=np.int64)
-        off[1:] = c[self.start[1:] - 1]
-        c -= np.repeat(off, self.lens)
+        _restart(c, self.start, self.lens)
         return c
 
     def pool_cumsum(self, benefit: Benefit, x: np.ndarray, pool: np.ndarray) -> np.ndarray:
@@ -301,9 +306,7 @@ class CumsumLedger:
             cached = self._by_pool[benefit] = (perm, start, np.diff(np.r_[start, perm.size]))
         perm, start, lens = cached
         c = np.cumsum(x[perm])
-        off = np.zeros(start.size, dtype=np.int64)
-        off[1:] = c[start[1:] - 1]
-        c -= np.repeat(off, lens)
+        _restart(c, start, lens)
         out = np.empty_like(c)
         out[perm] = c
         return out
