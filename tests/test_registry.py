@@ -75,10 +75,10 @@ def test_database_url_default_and_env(monkeypatch) -> None:
 def test_migrations_match_models_and_upgrade_is_idempotent(db_url: str) -> None:
     run = invoke(["db", "upgrade", "--db", db_url])
     assert run.code == 0, run.stderr
-    assert "0001" in run.stdout
+    assert "0002" in run.stdout
     engine = make_engine(db_url)
     upgrade(engine)  # again: nothing to do
-    assert current_revision(engine) == "0001"
+    assert current_revision(engine) == "0002"
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
         if engine.dialect.name == "sqlite":

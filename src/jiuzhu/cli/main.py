@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from jiuzhu.cli import demo, policy_cmd, registry_cmd, settle_cmd, simulate_cmd, synth_cmd
+from jiuzhu.cli import (
+    demo,
+    policy_cmd,
+    registry_cmd,
+    service_cmd,
+    settle_cmd,
+    simulate_cmd,
+    synth_cmd,
+)
 from jiuzhu.cli.common import (
     EXIT_DATA,
     InputOpt,
@@ -16,6 +24,7 @@ from jiuzhu.cli.common import (
     report_errors,
     settle_input,
 )
+from jiuzhu.cli.enrolment_cmd import enrolment
 from jiuzhu.cli.render import render_settlement
 
 app = typer.Typer(
@@ -32,6 +41,9 @@ app.command("simulate")(simulate_cmd.simulate)
 app.add_typer(registry_cmd.db_app, name="db")
 app.add_typer(registry_cmd.roster_app, name="roster")
 app.add_typer(registry_cmd.registry_app, name="registry")
+app.command("serve")(service_cmd.serve)
+app.add_typer(service_cmd.token_app, name="token")
+app.command("enrolment")(enrolment)
 
 
 @app.command()

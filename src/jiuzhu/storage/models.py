@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
+    BigInteger,
     Date,
     DateTime,
     ForeignKey,
@@ -129,3 +132,118 @@ class CategoryMembership(Base):
     closed_row: Mapped[int | None] = mapped_column(Integer)
 
     person: Mapped[Person] = relationship(back_populates="memberships")
+
+
+# -- the settlement service (revision 0002, docs/service.md, ADR 9) ------------------
+
+
+class ApiClient(Base):
+    """A client of the HTTP service: a hospital, a civil-affairs office, a reviewer, an admin.
+
+    ``jurisdiction`` is a GB/T 2260 code prefix (2, 4 or 6 digits): ``1401`` covers
+    every district of 太原市 (140105, …)."""
+
+    __tablename__ = "api_clients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))  # hospital | civil_affairs | reviewer | admin
+    jurisdiction: Mapped[str] = mapped_column(String(6))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class ApiToken(Base):
+    """A bearer token, stored only as its SHA-256 (the token itself is shown once)."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("api_clients.id"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class StoredClaim(Base):
+    """A claim as a hospital sent it (the JSON body, unchanged)."""
+
+    __tablename__ = "claims"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    claim_ref: Mapped[str] = mapped_column(String(64))
+    settlement_date: Mapped[dt.date] = mapped_column(Date)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class SettlementRecord(Base):
+    """A settlement of a stored claim: the engine's JSON result and its main amounts.
+
+    ``seq`` (the primary key) is the settlement order, the order a reversal re-settles
+    in. ``context_before`` is the person-level engine state (福建 referral chain, 大病关怀
+    paid) before this settlement, so a reversal can start a year's rebuild from it."""
+
+    __tablename__ = "settlements"
+    __table_args__ = (UniqueConstraint("client_id", "idempotency_key"),)
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=_public_id)
+    client_id: Mapped[int] = mapped_column(ForeignKey("api_clients.id"))
+    idempotency_key: Mapped[str] = mapped_column(String(128))
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    policy_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))  # settled | reversed
+    total_fen: Mapped[int] = mapped_column(BigInteger)
+    paid_fen: Mapped[int] = mapped_column(BigInteger)
+    personal_fen: Mapped[int] = mapped_column(BigInteger)
+    medical_assistance_fen: Mapped[int] = mapped_column(BigInteger)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    category_source: Mapped[dict[str, Any]] = mapped_column(JSON)
+    context_before: Mapped[dict[str, Any]] = mapped_column(JSON)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    reversed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PersonLedger(Base):
+    """The row locked while a person's claims settle (``SELECT … FOR UPDATE``), with the
+    person-level engine state: the 福建 referral chain and whether 大病关怀 was paid."""
+
+    __tablename__ = "person_ledgers"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), primary_key=True)
+    context: Mapped[dict[str, Any]] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class Accumulator(Base):
+    """A person's yearly accumulators: the engine's ``YearState`` as JSON
+    (per benefit and pool: the cumulative base and what was paid, in fen)."""
+
+    __tablename__ = "accumulators"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pools: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class AuditEntry(Base):
+    """An append-only record of every write: who, what, when, on what; ID numbers masked.
+
+    Triggers refuse ``UPDATE`` and ``DELETE`` on both databases (revision 0002)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    actor: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
