@@ -20,6 +20,7 @@ from jiuzhu.domain.ids import mask_id
 from jiuzhu.io.errors import describe, dotted
 from jiuzhu.io.policy_files import PolicyFileError, compile_policy, load_policy
 from jiuzhu.service.auth import Caller, ServiceError, authenticate
+from jiuzhu.service.rosters_route import add_roster_route
 from jiuzhu.service.schemas import (
     ClaimBody,
     Errors,
@@ -92,6 +93,7 @@ def create_app(db_url: str | None, policy_ref: str, *, migrate: bool = True) -> 
         description=f"医疗救助“一站式”结算（政策 {compiled.policy.id}）。见 docs/service.md。",
     )
     app.state.service = service
+    app.include_router(__import__("jiuzhu.service.floor", fromlist=["router"]).router)
 
     @app.exception_handler(ServiceError)
     async def _service_error(_request: Request, exc: ServiceError) -> JSONResponse:
@@ -112,8 +114,15 @@ def create_app(db_url: str | None, policy_ref: str, *, migrate: bool = True) -> 
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # FastAPI: a body that is not even UTF-8 text; as json_invalid
+            return JSONResponse(
+                {"errors": [{"field": "", "message": "请求体不是合法的 JSON（须为 UTF-8）"}]},
+                status_code=422,
+            )
         return JSONResponse(
-            {"errors": [{"field": "", "message": str(exc.detail)}]}, status_code=exc.status_code
+            {"errors": [{"field": "", "message": str(exc.detail)}]},
+            status_code=exc.status_code,
+            headers=exc.headers,  # 405 keeps its Allow header (RFC 9110)
         )
 
     def caller(authorization: str | None) -> Caller:
@@ -186,10 +195,13 @@ def create_app(db_url: str | None, policy_ref: str, *, migrate: bool = True) -> 
 
     @app.get("/persons/{id}/year/{year}", response_model=YearOut, responses=ERRORS)
     def get_year(id: str, year: int, authorization: AuthHeader = None) -> YearOut:
+        who = caller(authorization)  # 401 before any 422
         if not 1900 <= year <= 2999:
             raise ServiceError(422, "year", f"年度 {year} 不在 1900–2999 内")
-        data = service.year(caller(authorization), id, year, dt.date.today())
+        data = service.year(who, id, year, dt.date.today())
         return YearOut.model_validate(data)
+
+    add_roster_route(app, service, caller, ERRORS)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

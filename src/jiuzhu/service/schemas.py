@@ -124,3 +124,29 @@ class YearOut(BaseModel):
     category_basis: str
     categories: dict[str, dict[str, Any]]
     benefit_balance: list[dict[str, Any]]
+
+
+class RosterCounts(BaseModel):
+    rows: int = Field(description="数据行数（不含空行）")
+    added: int = Field(description="新增资格")
+    closed: int = Field(description="终止资格（自然减少）")
+    unchanged: int = Field(description="已有、未变")
+    bad: int = Field(description="有错误的行数（含辖区外的行）")
+
+
+class RosterRowError(BaseModel):
+    row: int = Field(description="行号（与表格软件中显示的相同）")
+    field: str = Field(description="列名")
+    message: str = Field(description="原因（身份证号脱敏）")
+
+
+class RosterOut(BaseModel):
+    file_name: str
+    sha256: str
+    layout: Literal["list", "changes"]
+    layout_zh: str
+    counts: RosterCounts
+    already_imported: bool = Field(description="同一文件（SHA-256 相同）此前已导入")
+    changed: bool = Field(description="此次上传是否改变了登记")
+    message: str
+    row_errors: list[RosterRowError]
