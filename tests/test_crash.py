@@ -37,6 +37,7 @@ from jiuzhu.storage.models import (
 )
 from tests.cli_helpers import settle
 from tests.db_fixtures import db_url, make_id
+from tests.service_helpers import inpatient_claim
 
 __all__ = ["db_url"]
 
@@ -82,22 +83,7 @@ CHILD = textwrap.dedent(
 
 
 def claim(n: int, scope: str) -> dict[str, Any]:
-    day = f"2023-{n:02d}-01"
-    return {
-        "claim_id": f"c{n}",
-        "person_id": PERSON,
-        "category": "dibao",
-        "visit_type": "inpatient",
-        "settlement_date": day,
-        "admission_date": day,
-        "hospital_level": 2,
-        "referred": True,
-        "total": scope,
-        "full_self_pay": "0.00",
-        "partial_self_pay": "0.00",
-        "policy_scope": scope,
-        "insurance": {"basic_insurance": "0.00", "critical_illness_insurance": "0.00"},
-    }
+    return inpatient_claim(n, PERSON, scope)
 
 
 def snapshot(app: Any) -> dict[str, Any]:

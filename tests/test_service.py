@@ -18,6 +18,7 @@ from jiuzhu.service.schemas import ClaimBody
 from jiuzhu.storage.models import AuditEntry, SettlementRecord, StoredClaim
 from tests.cli_helpers import invoke, settle
 from tests.db_fixtures import db_url, make_id
+from tests.service_helpers import inpatient_claim
 
 __all__ = ["db_url"]
 
@@ -60,24 +61,7 @@ def api(db_url: str) -> Iterator[Api]:
 
 
 def claim(n: int, scope: str = "20000.00", **over: Any) -> dict[str, Any]:
-    day = f"2023-{n:02d}-01"
-    body: dict[str, Any] = {
-        "claim_id": f"c{n}",
-        "person_id": PERSON,
-        "category": "dibao",
-        "visit_type": "inpatient",
-        "settlement_date": day,
-        "admission_date": day,
-        "hospital_level": 2,
-        "referred": True,
-        "total": scope,
-        "full_self_pay": "0.00",
-        "partial_self_pay": "0.00",
-        "policy_scope": scope,
-        "insurance": {"basic_insurance": "0.00", "critical_illness_insurance": "0.00"},
-    }
-    body.update(over)
-    return body
+    return inpatient_claim(n, PERSON, scope, **over)
 
 
 def test_auth_roles_and_jurisdiction(api: Api) -> None:
