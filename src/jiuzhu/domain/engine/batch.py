@@ -96,7 +96,6 @@ class Prepared:
         self.person_run = np.cumsum(new_person) - 1
         self.group = np.cumsum(new_group) - 1
         self.npersons = int(self.person_run[-1]) + 1 if n else 0
-        self.ngroups = int(self.group[-1]) + 1 if n else 0
         self.reject = self._rejections()
         self._categories()
         self._diseases()
@@ -711,11 +710,10 @@ def settle_columns(
     order = settlement_order(cols)
     sc = cols if order is None else cols.take(order)
     out = _Out(tables, compiled, n, snapshots)
-    complex_parts: list[np.ndarray] = []
-    for a, b in _chunks(sc.person, chunk if fast else max(n, 1)):
+    complex_parts: list[np.ndarray] = [] if fast else [np.arange(n)]
+    for a, b in _chunks(sc.person, chunk) if fast else []:
         idx = np.arange(a, b)
-        p = Prepared(compiled, tables, sc.slice(a, b))
-        rows = _settle_simple(p, idx, out) if fast else np.arange(p.n)
+        rows = _settle_simple(Prepared(compiled, tables, sc.slice(a, b)), idx, out)
         complex_parts.append(idx[rows])
         if progress is not None:
             progress(b - a - rows.size)

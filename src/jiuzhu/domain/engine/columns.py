@@ -64,6 +64,14 @@ class ClaimColumns:
     def __len__(self) -> int:
         return int(self.person.size)
 
+    def _per_claim(self, at: np.ndarray | slice) -> dict[str, np.ndarray]:
+        """The per-claim columns at ``at`` (views for a slice)."""
+        return {
+            name: getattr(self, name)[at]
+            for name in self.__slots__
+            if not name.startswith("span_") and name != "disease_names"
+        }
+
     def slice(self, start: int, stop: int) -> ClaimColumns:
         """Claims ``start:stop`` as views (no copy), with their spans."""
         if (start, stop) == (0, len(self)):
@@ -74,13 +82,8 @@ class ClaimColumns:
             keep: np.ndarray | slice = slice(int(lo), int(hi))
         else:
             keep = (owner >= start) & (owner < stop)
-        fields = {
-            name: getattr(self, name)[start:stop]
-            for name in self.__slots__
-            if not name.startswith("span_") and name != "disease_names"
-        }
         return ClaimColumns(
-            **fields,
+            **self._per_claim(slice(start, stop)),
             disease_names=self.disease_names,
             span_claim=self.span_claim[keep] - start,
             span_category=self.span_category[keep],
@@ -94,13 +97,8 @@ class ClaimColumns:
         remap = np.full(len(self), -1, dtype=np.int64)
         remap[index] = np.arange(index.size)
         keep = remap[self.span_claim] >= 0
-        fields = {
-            name: getattr(self, name)[index]
-            for name in self.__slots__
-            if not name.startswith("span_") and name != "disease_names"
-        }
         return ClaimColumns(
-            **fields,
+            **self._per_claim(index),
             disease_names=self.disease_names,
             span_claim=remap[self.span_claim[keep]],
             span_category=self.span_category[keep],

@@ -59,14 +59,11 @@ class BenefitTable:
         out: np.ndarray = category.astype(np.int64) * self.npools + np.maximum(pool, 0)
         return out
 
-    def f(self, flat: np.ndarray, base: np.ndarray) -> np.ndarray:
-        """F(base) of each claim's own function: the vector form of ``Piecewise.__call__``."""
-        return self.f2(flat, base, None)[0]
-
     def f2(
         self, flat: np.ndarray, after: np.ndarray, before: np.ndarray | None
     ) -> tuple[np.ndarray, np.ndarray | None]:
-        """F at two bases per claim (after and before it), reading the parameters once.
+        """F at two bases per claim (after and before it), reading the parameters once:
+        the vector form of ``Piecewise.__call__``.
 
         When every claim uses the same function (the usual case within a pool),
         the parameters are scalars and nothing is gathered.
