@@ -59,8 +59,7 @@ CHILD = textwrap.dedent(
     original = settle_mod._audit
 
     def audit_then_die(session, caller, action, target, **details):
-        original(session, caller, action, target, **details)
-        session.flush()  # everything of this settlement is now written, not committed
+        original(session, caller, action, target, **details)  # the last write: not committed
         seen = session.scalar(select(func.count()).select_from(SettlementRecord))
         print(json.dumps({"action": action, "settlements_seen": seen}), flush=True)
         os.kill(os.getpid(), signal.SIGKILL)

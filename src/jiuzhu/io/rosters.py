@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,6 +35,7 @@ from sqlalchemy.orm import Session
 from jiuzhu.domain.ids import looks_like_id, mask_id, validate_id
 from jiuzhu.domain.registry import CLAUSE_CHANGES, Membership
 from jiuzhu.domain.vocabulary import CATEGORY_ZH, Category
+from jiuzhu.storage.db import lock_rosters
 from jiuzhu.storage.models import (
     CategoryMembership,
     District,
@@ -452,6 +454,9 @@ def _person(session: Session, row: RosterRow) -> Person:
         person = Person(id_number=row.id_number, name=row.name or None, household_id=household.id)
         session.add(person)
         session.flush()
+    elif person.household_id is None:  # first seen on a claim: the roster places them
+        person.household_id = household.id
+        person.name = person.name or row.name or None
     return person
 
 
@@ -529,7 +534,9 @@ def _apply(session: Session, parsed: ParsedRoster, row: RosterRow, result: Impor
 
 
 def import_roster(session: Session, parsed: ParsedRoster) -> ImportResult:
-    """Apply the good rows in file order and record the file; the caller commits."""
+    """Apply the good rows in file order and record the file; the caller commits.
+    Imports run one at a time (``lock_rosters``)."""
+    lock_rosters(session)
     result = ImportResult(
         parsed.file_name,
         parsed.sha256,
@@ -576,25 +583,46 @@ def _source(file: str | None, sha: str | None, row: int | None, what: str) -> st
     return f"{file or '?'}{digest}第{row}行「{what}」"
 
 
+# the columns a Membership is built from (a joined query can select just these)
+MEMBERSHIP_COLUMNS = (
+    CategoryMembership.category,
+    CategoryMembership.valid_from,
+    CategoryMembership.valid_to,
+    CategoryMembership.source_kind,
+    CategoryMembership.change_type,
+    CategoryMembership.source_file,
+    CategoryMembership.source_sha256,
+    CategoryMembership.source_row,
+    CategoryMembership.certificate_number,
+    CategoryMembership.exit_date,
+    CategoryMembership.closed_file,
+    CategoryMembership.closed_sha256,
+    CategoryMembership.closed_row,
+)
+
+
+def membership_from(m: Any) -> Membership:
+    """A stored membership (an ORM row, or a row of ``MEMBERSHIP_COLUMNS``) as the domain
+    sees it, with where it came from and where it was closed, in words."""
+    kind = m.change_type or ""
+    what = CHANGE_ZH.get(ChangeType(kind), kind) if kind in set(ChangeType) else kind
+    if m.source_kind == "certificate":
+        source = f"证书 {m.certificate_number or '?'}"
+    else:
+        source = "名单 " + _source(m.source_file, m.source_sha256, m.source_row, what)
+    closed = None
+    if m.exit_date is not None:
+        closed = (
+            "动态调整名单 "
+            + _source(m.closed_file, m.closed_sha256, m.closed_row, "自然减少")
+            + f"，退出日期 {m.exit_date.isoformat()}（{CLAUSE_CHANGES}：自退出之日起不再享受）"
+        )
+    return Membership(Category(m.category), m.valid_from, m.valid_to, source, closed)
+
+
 def memberships_of(session: Session, id_number: str) -> list[Membership] | None:
     """The person's memberships as the domain sees them; ``None``: not in the registry."""
     person = session.scalar(select(Person).where(Person.id_number == id_number.strip().upper()))
     if person is None:
         return None
-    out: list[Membership] = []
-    for m in person.memberships:
-        kind = m.change_type or ""
-        what = CHANGE_ZH.get(ChangeType(kind), kind) if kind in set(ChangeType) else kind
-        if m.source_kind == "certificate":
-            source = f"证书 {m.certificate_number or '?'}"
-        else:
-            source = "名单 " + _source(m.source_file, m.source_sha256, m.source_row, what)
-        closed = None
-        if m.exit_date is not None:
-            closed = (
-                "动态调整名单 "
-                + _source(m.closed_file, m.closed_sha256, m.closed_row, "自然减少")
-                + f"，退出日期 {m.exit_date.isoformat()}（{CLAUSE_CHANGES}：自退出之日起不再享受）"
-            )
-        out.append(Membership(Category(m.category), m.valid_from, m.valid_to, source, closed))
-    return out
+    return [membership_from(m) for m in person.memberships]

@@ -7,6 +7,7 @@ Routes, roles and jurisdiction: docs/service.md. Every answer other than success
 from __future__ import annotations
 
 import datetime as dt
+import os
 from typing import Annotated, Any
 
 from fastapi import Body, FastAPI, Header, Request, Response
@@ -14,6 +15,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from jiuzhu.domain.ids import mask_id
@@ -32,8 +34,7 @@ from jiuzhu.service.schemas import (
     YearOut,
 )
 from jiuzhu.service.settle import Outcome, SettlementService, service_engine
-from jiuzhu.storage.db import upgrade
-from jiuzhu.storage.models import StoredClaim
+from jiuzhu.storage.db import ENV_VAR, is_busy, upgrade
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": Errors, "description": text}
@@ -43,8 +44,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         404: "不存在",
         409: "冲突（Idempotency-Key 已用于另一单据；已撤销）",
         422: "输入错误：逐项给出字段和原因",
+        503: "数据库繁忙（未写入任何数据），按 Retry-After 稍后重试",
     }.items()
 }
+RETRY_AFTER_SECONDS = 1
 
 AuthHeader = Annotated[str | None, Header(alias="Authorization", include_in_schema=False)]
 
@@ -56,34 +59,47 @@ def _utc(t: dt.datetime | None) -> dt.datetime | None:
     return t.replace(tzinfo=dt.UTC)
 
 
-def _settlement_out(service: SettlementService, outcome: Outcome) -> SettlementOut:
-    rec, person = outcome.record, outcome.person
-    with service.sessions() as session:
-        stored = session.get(StoredClaim, rec.claim_id)
-        assert stored is not None
-        claim_ref = stored.claim_ref
+def _settlement_out(outcome: Outcome) -> SettlementOut:
+    v = outcome.view
     return SettlementOut(
-        id=rec.public_id,
-        status="reversed" if rec.status == "reversed" else "settled",
-        claim_id=claim_ref,
-        person=PersonRef(id=person.public_id, id_number=mask_id(person.id_number)),
-        year=rec.year,
-        policy=rec.policy_id,
-        revision=rec.revision,
-        category_source=rec.category_source,
-        settlement=rec.result,
-        created_at=_utc(rec.created_at) or rec.created_at,
-        reversed_at=_utc(rec.reversed_at),
+        id=v.public_id,
+        status="reversed" if v.status == "reversed" else "settled",
+        claim_id=v.claim_ref,
+        person=PersonRef(id=v.person_public_id, id_number=mask_id(v.id_number)),
+        year=v.year,
+        policy=v.policy_id,
+        revision=v.revision,
+        category_source=v.category_source,
+        settlement=v.result,
+        created_at=_utc(v.created_at) or v.created_at,
+        reversed_at=_utc(v.reversed_at),
     )
 
 
-def create_app(db_url: str | None, policy_ref: str, *, migrate: bool = True) -> FastAPI:
+SERVE_DB = ENV_VAR  # JIUZHU_DB
+SERVE_POLICY = "JIUZHU_SERVE_POLICY"
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process of ``jiuzhu serve --workers N`` (the parent has
+    migrated the database already): the database from ``JIUZHU_DB``, the policy from
+    ``JIUZHU_SERVE_POLICY``."""
+    return create_app(None, os.environ.get(SERVE_POLICY, "liaocheng-2023"), migrate=False)
+
+
+def create_app(
+    db_url: str | None,
+    policy_ref: str,
+    *,
+    migrate: bool = True,
+    lock_timeout: float = 5.0,
+) -> FastAPI:
     """The service over one database (migrated to the newest revision first) and one policy."""
     try:
         compiled = compile_policy(load_policy(policy_ref), policy_ref)
     except PolicyFileError as err:
         raise ValueError(f"政策错误：\n{err}") from err
-    engine = service_engine(db_url)
+    engine = service_engine(db_url, lock_timeout=lock_timeout)
     if migrate:
         upgrade(engine)
     service = SettlementService(engine, compiled)
@@ -99,6 +115,17 @@ def create_app(db_url: str | None, policy_ref: str, *, migrate: bool = True) -> 
     async def _service_error(_request: Request, exc: ServiceError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return JSONResponse({"errors": exc.errors}, status_code=exc.status, headers=headers)
+
+    @app.exception_handler(OperationalError)
+    async def _busy(_request: Request, exc: OperationalError) -> JSONResponse:
+        if not is_busy(exc):
+            raise exc  # a fault: 500, logged by the server
+        message = "数据库繁忙，本次请求未写入任何数据；请稍后用同一 Idempotency-Key 重试"
+        return JSONResponse(
+            {"errors": [{"field": "", "message": message}]},
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -154,12 +181,12 @@ def create_app(db_url: str | None, policy_ref: str, *, migrate: bool = True) -> 
         outcome = service.settle(who, idempotency_key, data)
         if outcome.replay:
             response.status_code = 200
-        response.headers["Location"] = f"/settlements/{outcome.record.public_id}"
-        return _settlement_out(service, outcome)
+        response.headers["Location"] = f"/settlements/{outcome.view.public_id}"
+        return _settlement_out(outcome)
 
     @app.get("/settlements/{id}", response_model=SettlementOut, responses=ERRORS)
     def get_settlement(id: str, authorization: AuthHeader = None) -> SettlementOut:
-        return _settlement_out(service, service.get(caller(authorization), id))
+        return _settlement_out(service.get(caller(authorization), id))
 
     @app.post(
         "/settlements/{id}/reversal",
@@ -170,7 +197,7 @@ def create_app(db_url: str | None, policy_ref: str, *, migrate: bool = True) -> 
     def reverse(id: str, authorization: AuthHeader = None) -> ReversalOut:
         outcome, changed = service.reverse(caller(authorization), id)
         return ReversalOut.model_validate(
-            {"settlement": _settlement_out(service, outcome), "changed": changed}
+            {"settlement": _settlement_out(outcome), "changed": changed}
         )
 
     @app.get("/persons/{id}", response_model=PersonOut, responses=ERRORS)

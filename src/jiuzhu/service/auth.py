@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from jiuzhu.storage.models import ApiClient, ApiToken, AuditEntry, Household, Person
@@ -98,18 +98,22 @@ def create_token(session: Session, client: str, role: Role, jurisdiction: str) -
     return token
 
 
-def authenticate(session: Session, authorization: str | None) -> Caller:
-    """The caller behind an ``Authorization: Bearer …`` header, or a 401."""
+_CALLER = (
+    select(ApiClient.id, ApiClient.name, ApiClient.role, ApiClient.jurisdiction)
+    .join(ApiToken, ApiToken.client_id == ApiClient.id)
+    .where(ApiToken.token_sha256 == bindparam("sha256"), ApiToken.revoked_at.is_(None))
+)
+
+
+def authenticate(db: Session | Connection, authorization: str | None) -> Caller:
+    """The caller behind an ``Authorization: Bearer …`` header, or a 401. One indexed
+    read, run inside the caller's transaction (``db``: a session or a connection)."""
     if not authorization:
         raise ServiceError(401, "Authorization", "缺少 Authorization: Bearer 令牌")
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ServiceError(401, "Authorization", "须为 Authorization: Bearer <令牌>")
-    found = session.execute(
-        select(ApiClient)
-        .join(ApiToken, ApiToken.client_id == ApiClient.id)
-        .where(ApiToken.token_sha256 == hash_token(token.strip()), ApiToken.revoked_at.is_(None))
-    ).scalar_one_or_none()
+    found = db.execute(_CALLER, {"sha256": hash_token(token.strip())}).one_or_none()
     if found is None:
         raise ServiceError(401, "Authorization", "令牌无效或已吊销")
     return Caller(found.id, found.name, Role(found.role), found.jurisdiction)

@@ -18,8 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, event, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,7 +32,7 @@ from jiuzhu.domain.money import format_yuan
 from jiuzhu.domain.registry import Membership, category_on
 from jiuzhu.domain.vocabulary import Benefit, Category
 from jiuzhu.io.claims import parse_record
-from jiuzhu.io.rosters import memberships_of
+from jiuzhu.io.rosters import membership_from, memberships_of
 from jiuzhu.service.auth import (
     Caller,
     Role,
@@ -42,17 +41,16 @@ from jiuzhu.service.auth import (
     require,
     require_jurisdiction,
 )
+from jiuzhu.service.statements import SETTLED, audit_log, build
 from jiuzhu.storage.db import make_engine, session_factory
 from jiuzhu.storage.models import (
     Accumulator,
-    AuditEntry,
     Person,
     PersonLedger,
     SettlementRecord,
     StoredClaim,
 )
 
-SETTLED = "settled"
 REVERSED = "reversed"
 MAX_KEY = 128
 
@@ -68,22 +66,32 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def service_engine(url: str | None) -> Engine:
+def service_engine(url: str | None, *, lock_timeout: float = 5.0) -> Engine:
     """The database engine of the service; on SQLite every transaction takes the write
     lock at its start (``BEGIN IMMEDIATE``), so the read-then-write of a settlement
-    cannot interleave with another one."""
-    engine = make_engine(url)
+    cannot interleave with another one.
+
+    ``lock_timeout``: seconds a request waits for another's lock (SQLite's busy timeout,
+    PostgreSQL's ``lock_timeout``) before it gives up, writes nothing and is answered
+    503 with ``Retry-After``: a hospital at discharge gets an answer, not a hang."""
+    engine = make_engine(url, sqlite_busy_timeout=lock_timeout)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_manual_transactions)
         event.listen(engine, "begin", _sqlite_begin_immediate)
+    elif engine.dialect.name == "postgresql":
+        millis = max(1, round(lock_timeout * 1000))
+
+        def _pg_lock_timeout(dbapi_connection: Any, _record: Any) -> None:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute(f"SET lock_timeout = {millis}")
+            dbapi_connection.commit()
+
+        event.listen(engine, "connect", _pg_lock_timeout)
     return engine
 
 
-def _insert_ignore(session: Session, model: Any, values: dict[str, Any], keys: list[str]) -> None:
-    """``INSERT … ON CONFLICT DO NOTHING``: a row two requests may create at once."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=keys))
+AUDIT = insert(audit_log)
+EMPTY_CONTEXT: dict[str, Any] = {"chain": None, "grant_paid": False}
 
 
 # -- state as JSON -----------------------------------------------------------------
@@ -118,11 +126,63 @@ def context_into(state: PersonState, data: Mapping[str, Any]) -> None:
 # -- results -----------------------------------------------------------------------
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
+class SettlementView:
+    """A stored settlement as the service answers it: plain values, no database session."""
+
+    public_id: str
+    status: str
+    claim_ref: str
+    person_public_id: str
+    id_number: str
+    year: int
+    policy_id: str
+    revision: int
+    category_source: dict[str, Any]
+    result: dict[str, Any]
+    created_at: dt.datetime
+    reversed_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, rec: SettlementRecord, person: Person, claim_ref: str) -> SettlementView:
+        return cls(
+            rec.public_id,
+            rec.status,
+            claim_ref,
+            person.public_id,
+            person.id_number,
+            rec.year,
+            rec.policy_id,
+            rec.revision,
+            rec.category_source,
+            rec.result,
+            rec.created_at,
+            rec.reversed_at,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Outcome:
-    record: SettlementRecord
-    person: Person
+    view: SettlementView
     replay: bool = False
+
+
+class _Replayed(Exception):
+    """A retry found its first settlement: roll back (the lock taken) and answer that."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__("replay")
+        self.outcome = outcome
+
+
+@dataclass(frozen=True, slots=True)
+class _Registered:
+    """A person's registry row with their memberships, read in one query."""
+
+    id: int
+    public_id: str
+    district: str | None
+    memberships: list[Membership]
 
 
 def settlement_json(s: Settlement) -> dict[str, Any]:
@@ -137,15 +197,20 @@ def request_hash(data: Any) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _audit(session: Session, caller: Caller, action: str, target: str, **details: Any) -> None:
-    session.add(
-        AuditEntry(
-            actor=caller.name,
-            role=caller.role.value,
-            action=action,
-            target=target,
-            details=details,
-        )
+def _audit(
+    db: Session | Connection, caller: Caller, action: str, target: str, **details: Any
+) -> None:
+    """Append to the audit log, in the caller's transaction (a session or a connection)."""
+    db.execute(
+        AUDIT,
+        {
+            "at": dt.datetime.now(dt.UTC),
+            "actor": caller.name,
+            "role": caller.role.value,
+            "action": action,
+            "target": target,
+            "details": details,
+        },
     )
 
 
@@ -157,52 +222,62 @@ class SettlementService:
         self.sessions: sessionmaker[Session] = session_factory(engine)
         self.compiled = compiled
         self.ref = ReferenceEngine(compiled)
+        self.sql = build(engine.dialect.name)
 
     # -------------------------------------------------------------- settle
     def settle(self, caller: Caller, key: str | None, data: Any) -> Outcome:
+        """Settle one claim in one transaction: read the person with their memberships,
+        take the ledger lock, read the year's accumulators (and whether the key or the
+        claim was seen before), settle, write claim, settlement, accumulators and audit
+        entry. Eight statements, prebuilt (``statements.py``; ADR 9)."""
         require(caller, Role.hospital)
         if not key or len(key) > MAX_KEY:
             raise ServiceError(
                 422, "Idempotency-Key", f"须提供 Idempotency-Key 请求头（1–{MAX_KEY} 个字符）"
             )
-        digest = request_hash(data)
-        with self.sessions() as session, session.begin():
-            earlier = self._replay(session, caller, key, digest)
-        if earlier is not None:
-            return earlier
         if not isinstance(data, dict):
             raise ServiceError(422, "", "请求体须为一个 JSON 对象（单据）")
+        digest = request_hash(data)
         id_number = self._person_id(data)
         try:
-            with self.sessions() as session, session.begin():
-                return self._settle_locked(session, caller, key, digest, data, id_number)
+            with self.engine.begin() as conn:
+                return self._settle_locked(conn, caller, key, digest, data, id_number)
+        except _Replayed as replayed:
+            return replayed.outcome
         except IntegrityError:
             # the same key, used at the same moment for another person's claim
-            with self.sessions() as session, session.begin():
-                earlier = self._replay(session, caller, key, digest)
+            with self.engine.begin() as conn:
+                earlier = self._replay(conn, caller, key, digest)
             if earlier is None:
                 raise
             return earlier
 
-    def _replay(self, session: Session, caller: Caller, key: str, digest: str) -> Outcome | None:
-        rec = session.scalar(
-            select(SettlementRecord).where(
-                SettlementRecord.client_id == caller.client_id,
-                SettlementRecord.idempotency_key == key,
-            )
-        )
-        if rec is None:
+    def _replay(self, conn: Connection, caller: Caller, key: str, digest: str) -> Outcome | None:
+        row = conn.execute(self.sql.replay, {"client_id": caller.client_id, "key": key}).first()
+        if row is None:
             return None
-        if rec.request_sha256 != digest:
+        if row.request_sha256 != digest:
             raise ServiceError(
                 409,
                 "Idempotency-Key",
-                f"Idempotency-Key {key!r} 已用于另一份不同的单据（结算 {rec.public_id}）；"
+                f"Idempotency-Key {key!r} 已用于另一份不同的单据（结算 {row.public_id}）；"
                 "重试须发送完全相同的请求体",
             )
-        person = session.get(Person, rec.person_id)
-        assert person is not None
-        return Outcome(rec, person, replay=True)
+        view = SettlementView(
+            row.public_id,
+            row.status,
+            row.claim_ref,
+            row.person_public_id,
+            row.id_number,
+            row.year,
+            row.policy_id,
+            row.revision,
+            row.category_source,
+            row.result,
+            row.created_at,
+            row.reversed_at,
+        )
+        return Outcome(view, replay=True)
 
     @staticmethod
     def _person_id(data: dict[str, Any]) -> str | None:
@@ -214,15 +289,22 @@ class SettlementService:
             raise ServiceError(422, "person_id", f"{mask_id(raw)}：{why}")
         return raw.strip().upper()
 
+    def _registered(self, conn: Connection, id_number: str) -> _Registered | None:
+        """The person, their household's district and their memberships: one query."""
+        rows = conn.execute(self.sql.registered, {"id_number": id_number}).all()
+        if not rows:
+            return None
+        first = rows[0]
+        held = [membership_from(r) for r in rows if r.category is not None]
+        return _Registered(first.id, first.public_id, first.district_code, held)
+
     def _resolve(
-        self, session: Session, data: dict[str, Any], id_number: str | None
+        self, data: dict[str, Any], id_number: str | None, held: list[Membership]
     ) -> tuple[Claim, dict[str, Any]]:
         """The claim, with its categories from the registry when it gives none."""
         source: dict[str, Any] = {"source": "claim"}
         body = data
-        held: list[Membership] = []
         if id_number is not None and "category" not in data and "categories" not in data:
-            held = memberships_of(session, id_number) or []
             spans = [
                 {
                     "category": m.category.value,
@@ -247,125 +329,157 @@ class SettlementService:
         label = f"{pol.id}（{pol.categories.clause or '类别顺序'}）"
         return category_on(id_number, held, on, pol.categories.precedence, label)
 
-    def _lock(self, session: Session, person: Person) -> PersonLedger:
-        _insert_ignore(
-            session,
-            PersonLedger,
-            {
-                "person_id": person.id,
-                "context": {"chain": None, "grant_paid": False},
-                "version": 0,
-                "updated_at": dt.datetime.now(dt.UTC),
-            },
-            ["person_id"],
-        )
-        ledger = session.scalar(
-            select(PersonLedger)
-            .where(PersonLedger.person_id == person.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        assert ledger is not None
-        return ledger
+    def _lock(self, conn: Connection, person_id: int) -> dict[str, Any]:
+        """Take the person's ledger lock and return their person-level engine state.
+
+        One upsert: it creates the ledger row if missing and otherwise bumps its version,
+        which on PostgreSQL locks the row until commit (a concurrent settlement for the
+        same person waits here, then reads what this one wrote); on SQLite the whole
+        database is already locked by ``BEGIN IMMEDIATE``."""
+        params = {"person_id": person_id, "context": EMPTY_CONTEXT, "now": dt.datetime.now(dt.UTC)}
+        context: dict[str, Any] = conn.execute(self.sql.lock, params).scalar_one()
+        return context
+
+    def _person_for(self, conn: Connection, id_number: str) -> tuple[int, str]:
+        """A person the registry does not know yet (a claim may come first): their row.
+
+        ``ON CONFLICT DO NOTHING``, then read: an upsert that updated the row would lock it
+        against the key-share lock every ledger insert takes on its person (a deadlock
+        between two first settlements for the same person)."""
+        values = {"id_number": id_number, "public_id": uuid.uuid4().hex}
+        conn.execute(self.sql.new_person, {**values, "created_at": dt.datetime.now(dt.UTC)})
+        row = conn.execute(self.sql.person_row, {"id_number": id_number}).one()
+        return int(row.id), str(row.public_id)
 
     def _settle_locked(
         self,
-        session: Session,
+        conn: Connection,
         caller: Caller,
         key: str,
         digest: str,
         data: dict[str, Any],
         id_number: str | None,
     ) -> Outcome:
-        claim, source = self._resolve(session, data, id_number)
+        known = None if id_number is None else self._registered(conn, id_number)
+        claim, source = self._resolve(data, id_number, [] if known is None else known.memberships)
         assert id_number is not None  # parse_record refused a missing person_id
-        person = session.scalar(select(Person).where(Person.id_number == id_number))
-        require_jurisdiction(caller, district_of(session, person, id_number))
-        if person is None:
-            _insert_ignore(
-                session,
-                Person,
-                {
-                    "id_number": id_number,
-                    "public_id": uuid.uuid4().hex,
-                    "created_at": dt.datetime.now(dt.UTC),
-                },
-                ["id_number"],
-            )
-            person = session.scalar(select(Person).where(Person.id_number == id_number))
-            assert person is not None
-        ledger = self._lock(session, person)
-        earlier = self._replay(session, caller, key, digest)  # a retry that waited on the lock
-        if earlier is not None:
-            return earlier
+        require_jurisdiction(caller, (known.district if known else None) or id_number[:6])
+        if known is None:
+            person_id, public_id = self._person_for(conn, id_number)
+        else:
+            person_id, public_id = known.id, known.public_id
+        context = self._lock(conn, person_id)
+        pools, prior, seen = conn.execute(
+            self.sql.reads,
+            {
+                "person_id": person_id,
+                "year": claim.year,
+                "client_id": caller.client_id,
+                "key": key,
+                "claim_ref": claim.claim_id,
+            },
+        ).one()
+        if prior is not None:  # a retry, perhaps one that waited on the lock
+            earlier = self._replay(conn, caller, key, digest)
+            assert earlier is not None
+            raise _Replayed(earlier)  # rolls back the lock's version bump
         state = PersonState()
-        context_into(state, ledger.context)
-        acc = session.get(Accumulator, (person.id, claim.year), populate_existing=True)
-        if acc is not None:
-            state.years[claim.year] = pools_from_json(acc.pools)
-        state.settled_ids = set(
-            session.scalars(
-                select(StoredClaim.claim_ref)
-                .join(SettlementRecord, SettlementRecord.claim_id == StoredClaim.id)
-                .where(StoredClaim.person_id == person.id, SettlementRecord.status == SETTLED)
-            )
-        )
-        before = dict(ledger.context)
+        context_into(state, context)
+        if pools is not None:
+            state.years[claim.year] = pools_from_json(pools)
+        if seen:
+            state.settled_ids.add(claim.claim_id)
         try:
             result = self.ref.settle(claim, state)
         except ClaimRejected as err:
             raise ServiceError(422, err.field, err.message) from None
-        stored = StoredClaim(
-            person_id=person.id,
-            claim_ref=claim.claim_id,
-            settlement_date=claim.settlement_date,
-            body=data,
+        now = dt.datetime.now(dt.UTC)
+        claim_pk = conn.execute(
+            self.sql.insert_claim,
+            {
+                "person_id": person_id,
+                "claim_ref": claim.claim_id,
+                "settlement_date": claim.settlement_date,
+                "body": data,
+                "received_at": now,
+            },
+        ).scalar_one()
+        amounts = _amounts(result)
+        view = SettlementView(
+            uuid.uuid4().hex,
+            SETTLED,
+            claim.claim_id,
+            public_id,
+            id_number,
+            claim.year,
+            self.compiled.policy.id,
+            1,
+            source,
+            amounts["result"],
+            now,
+            None,
         )
-        session.add(stored)
-        session.flush()
-        rec = SettlementRecord(
-            client_id=caller.client_id,
-            idempotency_key=key,
-            request_sha256=digest,
-            claim_id=stored.id,
-            person_id=person.id,
-            year=claim.year,
-            policy_id=self.compiled.policy.id,
-            status=SETTLED,
-            category_source=source,
-            context_before=before,
-            revision=1,
-            **_amounts(result),
+        conn.execute(
+            self.sql.insert_settlement,
+            {
+                "public_id": view.public_id,
+                "client_id": caller.client_id,
+                "idempotency_key": key,
+                "request_sha256": digest,
+                "claim_id": claim_pk,
+                "person_id": person_id,
+                "year": claim.year,
+                "policy_id": view.policy_id,
+                "status": SETTLED,
+                "category_source": source,
+                "context_before": context,
+                "revision": 1,
+                "created_at": now,
+                "reversed_at": None,
+                **amounts,
+            },
         )
-        session.add(rec)
-        pools = pools_to_json(state.year(claim.year))
-        if acc is None:
-            session.add(Accumulator(person_id=person.id, year=claim.year, pools=pools))
-        else:
-            acc.pools = pools
-            acc.updated_at = dt.datetime.now(dt.UTC)
-        ledger.context = context_to_json(state)
-        ledger.version += 1
-        ledger.updated_at = dt.datetime.now(dt.UTC)
-        session.flush()
+        self._store_pools(conn, person_id, claim.year, state.year(claim.year), now)
+        after = context_to_json(state)
+        if after != context:
+            conn.execute(self.sql.set_context, {"ledger_person": person_id, "context": after})
         _audit(
-            session,
+            conn,
             caller,
             "settlement.create",
-            f"settlement:{rec.public_id}",
+            f"settlement:{view.public_id}",
             claim_id=claim.claim_id,
             person=mask_id(id_number),
             year=claim.year,
             paid=format_yuan(result.paid()),
             medical_assistance=format_yuan(result.amount(Benefit.medical_assistance)),
         )
-        return Outcome(rec, person)
+        return Outcome(view)
+
+    def _store_pools(
+        self, db: Connection | Session, person_id: int, year: int, ystate: YearState, now: Any
+    ) -> None:
+        db.execute(
+            self.sql.store_pools,
+            {
+                "person_id": person_id,
+                "year": year,
+                "pools": pools_to_json(ystate),
+                "updated_at": now,
+            },
+        )
 
     # -------------------------------------------------------------- read
     def get(self, caller: Caller, public_id: str) -> Outcome:
         with self.sessions() as session, session.begin():
             rec, person = self._visible(session, caller, public_id)
-            return Outcome(rec, person)
+            return Outcome(SettlementView.of(rec, person, self._claim_ref(session, rec)))
+
+    @staticmethod
+    def _claim_ref(session: Session, rec: SettlementRecord) -> str:
+        ref = session.scalar(select(StoredClaim.claim_ref).where(StoredClaim.id == rec.claim_id))
+        assert ref is not None
+        return ref
 
     def _visible(
         self, session: Session, caller: Caller, public_id: str
@@ -395,30 +509,28 @@ class SettlementService:
                     "id",
                     f"结算按政策 {rec.policy_id} 作出，本服务执行 {self.compiled.policy.id}",
                 )
-            ledger = self._lock(session, person)
+            self._lock(session.connection(), person.id)
             session.refresh(rec)
             if rec.status == REVERSED:
                 raise ServiceError(409, "id", f"结算 {public_id} 已于 {rec.reversed_at} 撤销")
             rec.status = REVERSED
             rec.reversed_at = dt.datetime.now(dt.UTC)
-            changed = self._rebuild(session, person, ledger, rec.year)
-            stored = session.get(StoredClaim, rec.claim_id)
-            assert stored is not None
+            changed = self._rebuild(session, person, rec.year)
+            claim_ref = self._claim_ref(session, rec)
             _audit(
                 session,
                 caller,
                 "settlement.reverse",
                 f"settlement:{rec.public_id}",
-                claim_id=stored.claim_ref,
+                claim_id=claim_ref,
                 person=mask_id(person.id_number),
                 year=rec.year,
                 changed=changed,
             )
-            return Outcome(rec, person), changed
+            session.flush()
+            return Outcome(SettlementView.of(rec, person, claim_ref)), changed
 
-    def _rebuild(
-        self, session: Session, person: Person, ledger: PersonLedger, year: int
-    ) -> list[dict[str, Any]]:
+    def _rebuild(self, session: Session, person: Person, year: int) -> list[dict[str, Any]]:
         of_year = list(
             session.scalars(
                 select(SettlementRecord)
@@ -456,22 +568,18 @@ class SettlementService:
                 for k, v in _amounts(result).items():
                     setattr(rec, k, v)
                 rec.revision += 1
-        acc = session.get(Accumulator, (person.id, year))
-        pools = pools_to_json(state.year(year))
-        if acc is None:
-            session.add(Accumulator(person_id=person.id, year=year, pools=pools))
-        else:
-            acc.pools = pools
-            acc.updated_at = dt.datetime.now(dt.UTC)
+        self._store_pools(session, person.id, year, state.year(year), dt.datetime.now(dt.UTC))
         later = session.scalar(
             select(func.count())
             .select_from(SettlementRecord)
             .where(SettlementRecord.person_id == person.id, SettlementRecord.year > year)
         )
         if not later:
-            ledger.context = context_to_json(state)
-        ledger.version += 1
-        ledger.updated_at = dt.datetime.now(dt.UTC)
+            session.execute(
+                update(PersonLedger)
+                .where(PersonLedger.person_id == person.id)
+                .values(context=context_to_json(state))
+            )
         return changed
 
     # -------------------------------------------------------------- persons

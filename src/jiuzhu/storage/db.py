@@ -14,7 +14,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 ENV_VAR = "JIUZHU_DB"
@@ -35,11 +36,47 @@ def _sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str | None = None) -> Engine:
-    engine = create_engine(database_url(url))
+def make_engine(url: str | None = None, *, sqlite_busy_timeout: float = 5.0) -> Engine:
+    """``sqlite_busy_timeout``: seconds a SQLite connection waits for another writer's
+    lock before giving up with "database is locked" (the service answers that 503)."""
+    resolved = database_url(url)
+    args: dict[str, Any] = {}
+    if resolved.startswith("sqlite"):
+        args["connect_args"] = {"timeout": sqlite_busy_timeout}
+    engine = create_engine(resolved, **args)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_foreign_keys)
     return engine
+
+
+# PostgreSQL SQLSTATEs of a transaction that lost a race and may simply be run again:
+# deadlock_detected, serialization_failure, lock_not_available (lock_timeout).
+_RETRYABLE_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
+
+
+def is_busy(err: BaseException) -> bool:
+    """Whether a database error means "busy, try again" rather than a fault: SQLite's
+    lock wait ran out, or PostgreSQL broke a deadlock or a lock wait. Nothing of the
+    transaction was written, so the same request can be sent again."""
+    if not isinstance(err, OperationalError):
+        return False
+    orig = err.orig
+    if getattr(orig, "sqlstate", None) in _RETRYABLE_SQLSTATES:
+        return True
+    text = str(orig).lower()
+    return "database is locked" in text or "database is busy" in text
+
+
+ROSTER_LOCK = 0x6A7A_0001  # "jz" 1: the PostgreSQL advisory lock of roster imports
+
+
+def lock_rosters(session: Session) -> None:
+    """Serialise roster imports: they create districts, households, persons and
+    memberships that a concurrent import of an overlapping file would create too (a
+    unique-key clash). Imports are rare and short, so one at a time costs nothing; on
+    SQLite the service's ``BEGIN IMMEDIATE`` already does this."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ROSTER_LOCK})
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
