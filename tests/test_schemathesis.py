@@ -3,12 +3,20 @@ SQLite: every operation, with a valid token of an admin and of a hospital, a bou
 number of generated requests each; no 5xx, and every answer conforms to the spec
 (status code, content type, body schema).
 
+Generated ids almost never exist, so the routes with an ``{id}`` would only ever answer
+404. The database is therefore seeded with real settlements and persons, and every
+positive case on such a route is sent twice: as generated, and with its ``id`` (and
+``year``) replaced by a seeded one (a negative case stays as generated: made valid, it
+would rightly be accepted), so the 200s, the 409 of a second reversal and the 403 of
+another hospital's settlement are checked against the spec too.
+
 The app is built when the module is imported (schemathesis parametrizes at collection;
 its fixture-based lazy loader does not work with this pytest), on a SQLite file in a
 temporary directory removed at exit."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import tempfile
 from pathlib import Path
@@ -21,6 +29,8 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from jiuzhu.service.app import create_app
 from jiuzhu.service.auth import Role, create_token
+from tests.db_fixtures import make_id
+from tests.service_helpers import inpatient_claim
 
 MAX_EXAMPLES = int(os.environ.get("JIUZHU_SCHEMATHESIS_EXAMPLES", "25"))
 
@@ -31,6 +41,27 @@ with APP.state.service.sessions() as _s, _s.begin():
         "admin": create_token(_s, "省管理员", Role.admin, "37"),
         "hospital": create_token(_s, "聊城某医院", Role.hospital, "3715"),
     }
+
+
+def _seed() -> tuple[list[str], list[str]]:
+    """Settlements (by the hospital, for several people) and their persons' ids."""
+    client = TestClient(APP)
+    settlements, persons = [], []
+    for n in range(1, 41):
+        body = inpatient_claim((n - 1) % 12 + 1, make_id(100 + n), "8000.00")
+        r = client.post(
+            "/settlements",
+            json=body,
+            headers={"Authorization": f"Bearer {TOKENS['hospital']}", "Idempotency-Key": f"s{n}"},
+        )
+        assert r.status_code == 201, r.text
+        settlements.append(r.json()["id"])
+        persons.append(r.json()["person"]["id"])
+    return settlements, persons
+
+
+SETTLEMENT_IDS, PERSON_IDS = _seed()
+_NEXT = {"settlement": itertools.cycle(SETTLEMENT_IDS), "person": itertools.cycle(PERSON_IDS)}
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
@@ -43,12 +74,24 @@ SETTINGS = settings(
 
 
 def _call(case: Any, who: str) -> None:
-    case.call_and_validate(
-        headers={"Authorization": f"Bearer {TOKENS[who]}"},
-        # a schema-valid body can still be refused with a 422 naming the field: the schema
-        # cannot say "GB 11643 check digit" or "total = the sum of its parts"
-        excluded_checks=[positive_data_acceptance],
-    )
+    def send() -> None:
+        case.call_and_validate(
+            headers={"Authorization": f"Bearer {TOKENS[who]}"},
+            # a schema-valid body can still be refused with a 422 naming the field: the
+            # schema cannot say "GB 11643 check digit" or "total = the sum of its parts"
+            excluded_checks=[positive_data_acceptance],
+        )
+
+    send()
+    params = case.path_parameters or {}
+    meta = getattr(case, "_meta", None)
+    negative = meta is not None and meta.generation.mode.is_negative
+    if "id" in params and not negative:  # again, on something that exists
+        kind = "person" if case.operation.path.startswith("/persons") else "settlement"
+        params["id"] = next(_NEXT[kind])
+        if "year" in params:
+            params["year"] = 2023
+        send()
 
 
 @schema.parametrize()
@@ -84,3 +127,11 @@ def test_what_schemathesis_found() -> None:
         headers={**h, "Content-Type": "application/json", "Idempotency-Key": "k"},
     )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == ""
+
+
+def test_seeded_ids_reach_past_404() -> None:
+    """The seeded variant really reaches the routes' work: a read, a person's year."""
+    client = TestClient(APP)
+    h = {"Authorization": f"Bearer {TOKENS['admin']}"}
+    assert client.get(f"/settlements/{SETTLEMENT_IDS[0]}", headers=h).status_code == 200
+    assert client.get(f"/persons/{PERSON_IDS[0]}/year/2023", headers=h).status_code == 200
