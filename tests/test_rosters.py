@@ -256,3 +256,14 @@ def test_import_api_on_session(db_url: str, tmp_path: Path) -> None:
         people = s.scalars(select(Person)).all()
         assert len({p.public_id for p in people}) == 3
     engine.dispose()
+
+
+def test_over_long_names_are_row_errors_not_database_errors(tmp_path: Path) -> None:
+    """The registry holds 64 characters per name; PostgreSQL would refuse a longer one and
+    with it the whole import. The row is reported; the household's other rows go in."""
+    rows = list_rows()
+    rows[6] = ["", "", "", "", "", "李" * 65, WIFE, ""]
+    parsed = parse_roster(write_xlsx(tmp_path / "名单.xlsx", rows))
+    assert [(e.row, e.field) for e in parsed.errors] == [(7, "家庭成员姓名")]
+    assert "65 个字符" in parsed.errors[0].message
+    assert [r.id_number for r in parsed.rows] == [HEAD, CHILD]

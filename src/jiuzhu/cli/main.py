@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from jiuzhu.cli import (
+    certificate_cmd,
     demo,
     policy_cmd,
     registry_cmd,
@@ -41,6 +42,7 @@ app.command("simulate")(simulate_cmd.simulate)
 app.add_typer(registry_cmd.db_app, name="db")
 app.add_typer(registry_cmd.roster_app, name="roster")
 app.add_typer(registry_cmd.registry_app, name="registry")
+app.add_typer(certificate_cmd.certificate_app, name="certificate")
 app.command("serve")(service_cmd.serve)
 app.add_typer(service_cmd.token_app, name="token")
 app.command("enrolment")(enrolment)

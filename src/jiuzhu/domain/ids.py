@@ -44,3 +44,12 @@ def mask_id(text: str) -> str:
     if looks_like_id(value):
         return value[:4] + "*" * 10 + value[-4:]
     return text
+
+
+_ID_INSIDE = re.compile(r"[1-9]\d{16}[\dXx]")
+
+
+def mask_ids_in(text: str) -> str:
+    """Any 身份证号 inside a longer text masked: a 第二代残疾人证 number, for one, starts
+    with the holder's 18-character ID number."""
+    return _ID_INSIDE.sub(lambda m: mask_id(m[0]), text)

@@ -8,7 +8,8 @@ The layouts are those of 山西 晋医保发〔2019〕46号 (seed 003), clause (
 title lines above it (单位名称, 对象类别 with a ticked box, 年 月 日) are read for the
 category and the date when the rows do not carry them.
 
-Optional columns: ``对象类别`` (a category per row) and ``行政区划代码`` (GB/T 2260).
+Optional columns: ``对象类别`` (a category per row) and ``行政区划代码`` (GB/T 2260: a code
+some revision since 1980 lists, current or historical; ``domain.districts``).
 
 Every row is checked; a bad row is reported with its row number (as a spreadsheet
 shows it), its column and the reason, in Chinese, with every ID number masked, and
@@ -32,7 +33,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jiuzhu.domain.ids import looks_like_id, mask_id, validate_id
+from jiuzhu.domain import districts
+from jiuzhu.domain.ids import looks_like_id, mask_id, mask_ids_in, validate_id
 from jiuzhu.domain.registry import CLAUSE_CHANGES, Membership
 from jiuzhu.domain.vocabulary import CATEGORY_ZH, Category
 from jiuzhu.storage.db import lock_rosters
@@ -232,6 +234,7 @@ F_HEAD = "户主姓名"
 F_HEAD_ID = "身份证号码（户主）"
 F_SIZE = "家庭人口数"
 F_NAME = "家庭成员姓名"
+MAX_TEXT = 64  # names, township, village: String(64) in the registry
 F_ID = "身份证号码（家庭成员）"
 F_CATEGORY = "对象类别"
 F_DISTRICT = "行政区划代码"
@@ -360,6 +363,21 @@ def parse_roster(
         district = head.get(F_DISTRICT, "") or None
         if district is not None and not re.fullmatch(r"[1-9]\d{5}", district):
             bad(F_DISTRICT, f"行政区划代码须为6位数字（GB/T 2260），而不是「{district}」")
+        elif district is not None and districts.lookup(district) is None:
+            # a historical (abolished) code is accepted: the household keeps it
+            bad(
+                F_DISTRICT,
+                f"未知的行政区划代码「{district}」："
+                "1980 年以来各版 GB/T 2260 行政区划代码表中都没有",
+            )
+        for column, text in (
+            (F_NAME, name),
+            (F_HEAD, head.get(F_HEAD, "")),
+            (F_TOWN, head.get(F_TOWN, "")),
+            (F_VILLAGE, head.get(F_VILLAGE, "")),
+        ):
+            if len(text) > MAX_TEXT:  # the registry's columns hold 64 characters
+                bad(column, f"过长：{len(text)} 个字符，最多 {MAX_TEXT} 个")
         cat_text = get(F_CATEGORY)
         row_category = category_from_text(cat_text) if cat_text else file_category
         if cat_text and row_category is None:
@@ -432,9 +450,14 @@ class ImportResult:
 
 
 def _person(session: Session, row: RosterRow) -> Person:
-    if row.district_code is not None and session.get(District, row.district_code) is None:
-        session.add(District(code=row.district_code))
-        session.flush()
+    if row.district_code is not None:
+        known = districts.lookup(row.district_code)
+        stored = session.get(District, row.district_code)
+        if stored is None:
+            session.add(District(code=row.district_code, name=known.name if known else None))
+            session.flush()
+        elif stored.name is None and known is not None:  # created before names were kept
+            stored.name = known.name
     household = session.scalar(
         select(Household).where(Household.head_id_number == row.head_id_number)
     )
@@ -499,19 +522,25 @@ def _apply(session: Session, parsed: ParsedRoster, row: RosterRow, result: Impor
                 )
             )
             return
-        m = open_[0]
-        m.valid_to = max(last_day, m.valid_from - dt.timedelta(days=1))
-        m.exit_date = row.date
-        m.closed_file = parsed.file_name
-        m.closed_sha256 = parsed.sha256
-        m.closed_row = row.row
+        for m in open_:  # the category ends, whether a roster or a certificate gave it
+            m.valid_to = max(last_day, m.valid_from - dt.timedelta(days=1))
+            m.exit_date = row.date
+            m.closed_file = parsed.file_name
+            m.closed_sha256 = parsed.sha256
+            m.closed_row = row.row
         result.closed += 1
         return
+    # already held on that day: the same start, an open membership, or a roster span
+    # (re-importing a list after a 自然减少 must not reopen it); a certificate that
+    # runs out later does not make an open-ended roster membership redundant
     covering = [
         m
         for m in same
         if m.valid_from == row.date
-        or (m.valid_from <= row.date and (m.valid_to is None or row.date <= m.valid_to))
+        or (
+            m.valid_from <= row.date
+            and (m.valid_to is None or (m.source_kind == "roster" and row.date <= m.valid_to))
+        )
     ]
     if covering:
         result.unchanged += 1
@@ -607,7 +636,7 @@ def membership_from(m: Any) -> Membership:
     kind = m.change_type or ""
     what = CHANGE_ZH.get(ChangeType(kind), kind) if kind in set(ChangeType) else kind
     if m.source_kind == "certificate":
-        source = f"证书 {m.certificate_number or '?'}"
+        source = f"证书 {mask_ids_in(m.certificate_number or '?')}"
     else:
         source = "名单 " + _source(m.source_file, m.source_sha256, m.source_row, what)
     closed = None

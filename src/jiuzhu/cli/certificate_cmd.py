@@ -1,0 +1,66 @@
+"""``jiuzhu certificate``: category memberships from certificates (证书/证件).
+
+A command of its own beside ``jiuzhu roster``, because certificates are issued one
+person at a time with their own validity period (001 二(二)), not as household lists.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from jiuzhu.cli.common import EXIT_DATA, EXIT_USAGE, fail
+from jiuzhu.cli.registry_cmd import DbOpt
+
+certificate_app = typer.Typer(
+    help="证书（特困供养证、低保证、低边证、残疾人证等）的导入。", no_args_is_help=True
+)
+
+
+@certificate_app.command("import")
+def certificate_import(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="证书文件（CSV 或 XLSX；列：证书编号、身份证号码、姓名、对象类别、"
+            "发证日期/有效期起、有效期止、注销日期）"
+        ),
+    ],
+    db: DbOpt = None,
+    errors: Annotated[
+        Path | None, typer.Option("--errors", help="错误文件（CSV：行号、字段、原因）")
+    ] = None,
+) -> None:
+    """导入证书：逐行校验，坏行写入错误文件，好行照常导入；同一文件重复导入不作更改。"""
+    from jiuzhu.io.certificates import import_certificates, parse_certificates
+    from jiuzhu.io.rosters import RosterFileError, write_errors
+    from jiuzhu.storage.db import make_engine, session_factory, upgrade
+
+    if not file.is_file():
+        fail(f"找不到文件 {file}", EXIT_USAGE)
+    try:
+        parsed = parse_certificates(file)
+    except RosterFileError as err:  # CertificateFileError included
+        fail(str(err), EXIT_DATA)
+    engine = make_engine(db)
+    upgrade(engine)
+    with session_factory(engine).begin() as session:
+        result = import_certificates(session, parsed)
+    engine.dispose()
+    for e in result.errors:
+        typer.echo(e.render(), err=True)
+    if errors is not None:
+        write_errors(errors, result.errors)
+    for note in result.notes:
+        typer.echo(note)
+    seen = "（此文件此前已导入，数据未变）" if result.already_imported else ""
+    typer.echo(
+        f"证书 {file.name}：共 {result.rows_total} 行，新增资格 {result.added}，"
+        f"终止资格 {result.closed}，未变 {result.unchanged}，错误 {result.rows_bad} 行{seen}"
+    )
+    if result.errors:
+        where = f"，见 {errors}" if errors is not None else ""
+        typer.echo(f"共 {result.rows_bad} 行有错误{where}；其余行已导入。", err=True)
+        raise typer.Exit(EXIT_DATA)
