@@ -6,8 +6,10 @@ import csv
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
 
 from jiuzhu.domain.registry import Membership, category_on
 from jiuzhu.domain.vocabulary import Category
@@ -75,10 +77,10 @@ def test_database_url_default_and_env(monkeypatch) -> None:
 def test_migrations_match_models_and_upgrade_is_idempotent(db_url: str) -> None:
     run = invoke(["db", "upgrade", "--db", db_url])
     assert run.code == 0, run.stderr
-    assert "0002" in run.stdout
+    assert "0003" in run.stdout
     engine = make_engine(db_url)
     upgrade(engine)  # again: nothing to do
-    assert current_revision(engine) == "0002"
+    assert current_revision(engine) == "0003"
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
         if engine.dialect.name == "sqlite":
@@ -136,3 +138,30 @@ def test_category_query_through_the_command(db_url: str, tmp_path: Path) -> None
     assert make_id(102) not in unknown.stderr
     bad = invoke(["registry", "category", "371502198001011234", *query])
     assert bad.code == 2 and "371502198001011234" not in bad.stderr
+
+
+def test_revision_0003_widens_the_audit_target_and_keeps_the_log(db_url: str) -> None:
+    """Rows written before 0003 survive it, a 71-character target (``client:`` and a
+    64-character client name) fits after it, and the log is still append-only."""
+    engine = make_engine(db_url)
+    upgrade(engine, "0002")
+    row = "INSERT INTO audit_log (at, actor, role, action, target, details) VALUES "
+    with engine.begin() as conn:
+        conn.execute(
+            text(row + "(:at, 'cli', 'admin', 'token.create', :t, '{}')"),
+            {"at": "2026-01-01 00:00:00", "t": "client:" + "甲" * 57},
+        )
+    upgrade(engine)
+    assert current_revision(engine) == "0003"
+    long_target = "client:" + "乙" * 64
+    with engine.begin() as conn:
+        conn.execute(
+            text(row + "(:at, 'cli', 'admin', 'token.create', :t, '{}')"),
+            {"at": "2026-01-02 00:00:00", "t": long_target},
+        )
+        targets = conn.execute(text("SELECT target FROM audit_log ORDER BY id")).scalars().all()
+    assert targets == ["client:" + "甲" * 57, long_target]
+    for statement in ("UPDATE audit_log SET actor = 'x'", "DELETE FROM audit_log"):
+        with pytest.raises(Exception, match="append-only"), engine.begin() as conn:
+            conn.execute(text(statement))
+    engine.dispose()

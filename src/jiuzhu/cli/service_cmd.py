@@ -1,4 +1,5 @@
-"""``jiuzhu serve`` (the HTTP service under uvicorn) and ``jiuzhu token create``."""
+"""``jiuzhu serve`` (the HTTP service under uvicorn) and ``jiuzhu token create``, ``revoke``
+and ``list``."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from jiuzhu.cli.common import EXIT_USAGE, fail
+from jiuzhu.cli.common import EXIT_DATA, EXIT_USAGE, fail
 from jiuzhu.cli.registry_cmd import DbOpt
 
 token_app = typer.Typer(help="服务的访问令牌（按客户端签发）。", no_args_is_help=True)
@@ -80,7 +81,7 @@ def token_create(
     db: DbOpt = None,
 ) -> None:
     """为客户端签发令牌；令牌只显示这一次（数据库只存其哈希）。"""
-    from jiuzhu.service.auth import Role, create_token
+    from jiuzhu.service.auth import Role, create_token, hash_token, token_fingerprint
     from jiuzhu.storage.db import make_engine, session_factory, upgrade
 
     if role not in set(Role):
@@ -95,3 +96,103 @@ def token_create(
     finally:
         engine.dispose()
     typer.echo(token)
+    # stderr: scripts capture stdout, which must stay the token alone
+    fp = token_fingerprint(hash_token(token))
+    typer.echo(
+        f"客户端 {client} 的令牌指纹：{fp}（吊销：jiuzhu token revoke --fingerprint {fp}）",
+        err=True,
+    )
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token: Annotated[str | None, typer.Option("--token", help="令牌本身（jz_…）")] = None,
+    fingerprint: Annotated[
+        str | None,
+        typer.Option(
+            "--fingerprint", help="令牌指纹：其 SHA-256 的前缀，至少 8 位（见 token list）"
+        ),
+    ] = None,
+    client: Annotated[
+        str | None, typer.Option("--client", help="客户端名称（须与 --all 同用）")
+    ] = None,
+    all_: Annotated[
+        bool, typer.Option("--all", help="吊销 --client 所指客户端的全部未吊销令牌")
+    ] = False,
+    db: DbOpt = None,
+) -> None:
+    """吊销令牌：此后以它发出的请求一律 401。按令牌、指纹，或按客户端全部吊销。"""
+    from jiuzhu.service.auth import (
+        TokenError,
+        check_fingerprint,
+        revoke_by_fingerprint,
+        revoke_by_token,
+        revoke_client_tokens,
+    )
+    from jiuzhu.storage.db import make_engine, session_factory, upgrade
+
+    given = sum(x is not None for x in (token, fingerprint, client))
+    if given != 1:
+        fail("须且只能给出 --token、--fingerprint 或 --client（与 --all 同用）之一", EXIT_USAGE)
+    if (client is not None) != all_:
+        fail("--client 与 --all 须同用：吊销该客户端的全部令牌", EXIT_USAGE)
+    if fingerprint is not None and (why := check_fingerprint(fingerprint)):
+        fail(why, EXIT_USAGE)
+    engine = make_engine(db)
+    upgrade(engine)
+    try:
+        with session_factory(engine).begin() as session:
+            if token is not None:
+                revoked = [revoke_by_token(session, token)]
+            elif fingerprint is not None:
+                revoked = [revoke_by_fingerprint(session, fingerprint)]
+            else:
+                assert client is not None
+                revoked = revoke_client_tokens(session, client)
+    except TokenError as err:
+        fail(str(err), EXIT_DATA)
+    finally:
+        engine.dispose()
+    for info in revoked:
+        typer.echo(f"已吊销客户端 {info.client} 的令牌 {info.fingerprint}")
+
+
+@token_app.command("list")
+def token_list(
+    client: Annotated[str | None, typer.Option("--client", help="只列此客户端的令牌")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="也列出已吊销的令牌")] = False,
+    db: DbOpt = None,
+) -> None:
+    """列出令牌（默认只列未吊销的）：客户端、角色、辖区、指纹、签发与吊销时间。"""
+    from rich.console import Console
+    from rich.table import Table
+
+    from jiuzhu.service.auth import TokenError, list_tokens, utc_text
+    from jiuzhu.storage.db import make_engine, session_factory, upgrade
+
+    engine = make_engine(db)
+    upgrade(engine)
+    try:
+        with session_factory(engine).begin() as session:
+            tokens = list_tokens(session, client, include_revoked=all_)
+    except TokenError as err:
+        fail(str(err), EXIT_DATA)
+    finally:
+        engine.dispose()
+    if not tokens:
+        typer.echo("没有令牌" if all_ else "没有未吊销的令牌")
+        return
+    table = Table(title="令牌（全部）" if all_ else "令牌（未吊销）", title_justify="left")
+    table.add_column("客户端")
+    table.add_column("角色", no_wrap=True)
+    table.add_column("辖区", no_wrap=True)
+    table.add_column("指纹", no_wrap=True)
+    table.add_column("签发时间", no_wrap=True)
+    table.add_column("吊销时间", no_wrap=True)
+    for t in tokens:
+        revoked = utc_text(t.revoked_at) if t.revoked_at else ""
+        table.add_row(
+            t.client, t.role, t.jurisdiction, t.fingerprint, utc_text(t.created_at), revoked
+        )
+    # wide: piped to a file or grep, an 80-column table would fold the fingerprints
+    Console(width=max(Console().width, 160)).print(table)

@@ -9,19 +9,20 @@ registry, else to the address code in the first six digits of their 身份证号
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, Row, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from jiuzhu.storage.models import ApiClient, ApiToken, AuditEntry, Household, Person
 
 TOKEN_PREFIX = "jz_"
-_JURISDICTION = re.compile(r"^(?:[0-9]{2}|[0-9]{4}|[0-9]{6})$")
+MAX_CLIENT_NAME = 64  # api_clients.name
 
 
 class Role(StrEnum):
@@ -62,10 +63,12 @@ def hash_token(token: str) -> str:
 
 
 def check_jurisdiction(code: str) -> str | None:
-    """None if ``code`` is a GB/T 2260 prefix (2, 4 or 6 digits); otherwise why not."""
-    if not _JURISDICTION.match(code):
-        return "辖区须为 GB/T 2260 行政区划代码或其前缀（2、4 或 6 位数字，如 37、3715、371502）"
-    return None
+    """None if ``code`` is a known GB/T 2260 province (2 digits), prefecture (4) or
+    county (6) code, current or historical (ID numbers keep old codes); otherwise why
+    not, naming the code."""
+    from jiuzhu.domain.districts import check_jurisdiction_code
+
+    return check_jurisdiction_code(code)
 
 
 def create_token(session: Session, client: str, role: Role, jurisdiction: str) -> str:
@@ -74,6 +77,8 @@ def create_token(session: Session, client: str, role: Role, jurisdiction: str) -
     why = check_jurisdiction(jurisdiction)
     if why:
         raise ValueError(why)
+    if not client.strip() or len(client) > MAX_CLIENT_NAME:
+        raise ValueError(f"客户端名称须为 1–{MAX_CLIENT_NAME} 个字符")
     row = session.scalar(select(ApiClient).where(ApiClient.name == client))
     if row is None:
         row = ApiClient(name=client, role=role.value, jurisdiction=jurisdiction)
@@ -145,3 +150,168 @@ def require_jurisdiction(caller: Caller, district: str) -> None:
             "person_id",
             f"此人属 {district} 辖区，不在客户端 {caller.name} 的辖区 {caller.jurisdiction} 内",
         )
+
+
+# -- revocation and listing (``jiuzhu token revoke``, ``jiuzhu token list``) ------------
+
+FINGERPRINT_LEN = 12
+_FINGERPRINT = re.compile(r"^[0-9a-f]{8,64}$")
+
+
+class TokenError(ValueError):
+    """A revocation or listing that cannot be done as asked; the message is for people."""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    client: str
+    role: str
+    jurisdiction: str
+    fingerprint: str
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+def token_fingerprint(token_sha256: str) -> str:
+    """How people name a token. Only the hash is stored, so the token itself cannot be
+    shown again; 12 hex digits (48 bits) tell tokens apart without printing the hash."""
+    return token_sha256[:FINGERPRINT_LEN]
+
+
+def check_fingerprint(prefix: str) -> str | None:
+    """None if ``prefix`` can name a token; otherwise why not. At least 8 digits, so a
+    typo is unlikely to hit some other token."""
+    if not _FINGERPRINT.match(prefix.strip().lower()):
+        return "指纹须为 8 至 64 位十六进制数字（见 jiuzhu token list 的「指纹」列）"
+    return None
+
+
+def utc_text(at: dt.datetime) -> str:
+    """SQLite hands back naive datetimes (stored as UTC), PostgreSQL aware ones in the
+    session's time zone: both are shown in UTC, so the same token reads the same."""
+    utc = at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
+    return utc.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+_TOKENS = (
+    select(
+        ApiToken.id,
+        ApiToken.token_sha256,
+        ApiToken.created_at,
+        ApiToken.revoked_at,
+        ApiClient.name,
+        ApiClient.role,
+        ApiClient.jurisdiction,
+    )
+    .select_from(ApiToken)
+    .join(ApiClient, ApiClient.id == ApiToken.client_id)
+    .order_by(ApiClient.name, ApiToken.created_at, ApiToken.id)
+)
+_TokenRow = Row[int, str, dt.datetime, dt.datetime | None, str, str, str]
+
+
+def _info(row: _TokenRow) -> TokenInfo:
+    return TokenInfo(
+        client=row.name,
+        role=row.role,
+        jurisdiction=row.jurisdiction,
+        fingerprint=token_fingerprint(row.token_sha256),
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+def _require_client(session: Session, client: str) -> None:
+    """An unknown name is more likely a typo than a client without tokens: say so."""
+    if session.scalar(select(ApiClient.id).where(ApiClient.name == client)) is None:
+        raise TokenError(f"没有名为 {client} 的客户端")
+
+
+def list_tokens(
+    session: Session, client: str | None = None, *, include_revoked: bool = False
+) -> list[TokenInfo]:
+    query = _TOKENS
+    if client is not None:
+        _require_client(session, client)
+        query = query.where(ApiClient.name == client)
+    if not include_revoked:
+        query = query.where(ApiToken.revoked_at.is_(None))
+    return [_info(row) for row in session.execute(query)]
+
+
+def _revoke(session: Session, row: _TokenRow, by: str) -> TokenInfo:
+    """Revoke one token and audit it. The ``revoked_at IS NULL`` condition on the update
+    makes two admins revoking the same token at once leave one revocation and one audit
+    entry, not two (the second sees no row changed)."""
+    info = _info(row)
+    if info.revoked_at is not None:
+        raise TokenError(
+            f"客户端 {info.client} 的令牌 {info.fingerprint} 已于 {utc_text(info.revoked_at)}"
+            " 吊销，无需再吊销"
+        )
+    now = dt.datetime.now(dt.UTC)
+    changed = (
+        session.connection()
+        .execute(
+            update(ApiToken)
+            .where(ApiToken.id == row.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        .rowcount
+    )
+    if changed != 1:
+        raise TokenError(f"客户端 {info.client} 的令牌 {info.fingerprint} 刚被另一操作吊销")
+    session.add(
+        AuditEntry(
+            actor="cli",
+            role="admin",
+            action="token.revoke",
+            target=f"client:{info.client}",
+            details={"client": info.client, "fingerprint": info.fingerprint, "by": by},
+        )
+    )
+    return replace(info, revoked_at=now)
+
+
+def revoke_by_token(session: Session, token: str) -> TokenInfo:
+    """For whoever still holds the token (a leaked one, say): it is hashed, as on login."""
+    row = session.execute(
+        _TOKENS.where(ApiToken.token_sha256 == hash_token(token.strip()))
+    ).one_or_none()
+    if row is None:
+        raise TokenError("没有此令牌（数据库中没有它的哈希；是否为另一数据库签发？）")
+    return _revoke(session, row, "token")
+
+
+def revoke_by_fingerprint(session: Session, prefix: str) -> TokenInfo:
+    """``prefix`` must name exactly one token, revoked or not: a revoked token sharing the
+    prefix still makes it ambiguous, so what people typed never silently means another
+    token than the one they looked up."""
+    why = check_fingerprint(prefix)
+    if why:
+        raise TokenError(why)
+    prefix = prefix.strip().lower()
+    rows = session.execute(_TOKENS.where(ApiToken.token_sha256.startswith(prefix))).all()
+    if not rows:
+        raise TokenError(f"没有指纹为 {prefix} 的令牌")
+    if len(rows) > 1:
+        # long enough to tell them apart, even in the rare case 12 digits are not
+        n = FINGERPRINT_LEN
+        while len({r.token_sha256[:n] for r in rows}) < len(rows):
+            n += 1
+        which = "、".join(f"客户端 {r.name} 的 {r.token_sha256[:n]}" for r in rows)
+        raise TokenError(
+            f"指纹 {prefix} 不唯一，对应 {len(rows)} 个令牌（{which}）；请给出更长的指纹"
+        )
+    return _revoke(session, rows[0], "fingerprint")
+
+
+def revoke_client_tokens(session: Session, client: str) -> list[TokenInfo]:
+    """Every live token of ``client``: for a client that is gone or compromised."""
+    _require_client(session, client)
+    rows = session.execute(
+        _TOKENS.where(ApiClient.name == client, ApiToken.revoked_at.is_(None))
+    ).all()
+    if not rows:
+        raise TokenError(f"客户端 {client} 没有未吊销的令牌")
+    return [_revoke(session, row, "client") for row in rows]
