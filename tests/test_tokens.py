@@ -288,3 +288,12 @@ def test_a_revoked_token_gets_401_from_the_service(db_url: str) -> None:
             assert get(other) == 404
     finally:
         app.state.service.engine.dispose()
+
+
+def test_revoke_a_token_read_from_standard_input(db_url: str) -> None:
+    """``--token -``: the token never appears on the command line (shell history, ``ps``)."""
+    token, other = create(db_url), create(db_url)
+    run = invoke(["token", "revoke", "--token", "-", "--db", db_url], stdin=token + "\n")
+    assert run.code == 0, run.stderr
+    assert run.stdout == f"已吊销客户端 {HOSPITAL} 的令牌 {fp(token)}\n"
+    assert not is_live(db_url, token) and is_live(db_url, other)

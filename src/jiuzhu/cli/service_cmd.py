@@ -4,6 +4,7 @@ and ``list``."""
 from __future__ import annotations
 
 import os
+import sys
 from typing import Annotated
 
 import typer
@@ -106,7 +107,10 @@ def token_create(
 
 @token_app.command("revoke")
 def token_revoke(
-    token: Annotated[str | None, typer.Option("--token", help="令牌本身（jz_…）")] = None,
+    token: Annotated[
+        str | None,
+        typer.Option("--token", help="令牌本身（jz_…）；- 为从标准输入读取（不留在命令历史中）"),
+    ] = None,
     fingerprint: Annotated[
         str | None,
         typer.Option(
@@ -138,6 +142,8 @@ def token_revoke(
         fail("--client 与 --all 须同用：吊销该客户端的全部令牌", EXIT_USAGE)
     if fingerprint is not None and (why := check_fingerprint(fingerprint)):
         fail(why, EXIT_USAGE)
+    if token == "-":  # a token on the command line stays in shell history and `ps`
+        token = sys.stdin.readline().strip()
     engine = make_engine(db)
     upgrade(engine)
     try:
