@@ -12,7 +12,7 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
 import polars as pl
@@ -20,6 +20,7 @@ import typer
 
 from jiuzhu.cli.common import (
     EXIT_DATA,
+    EXIT_USAGE,
     InputOpt,
     OverrideOpt,
     PolicyOpt,
@@ -44,6 +45,7 @@ from jiuzhu.domain.engine.settlement import Settlement
 from jiuzhu.io import settlements_columnar
 from jiuzhu.io.claims import InputError, parse_lines
 from jiuzhu.io.claims_columnar import ColumnarClaims, ColumnarInputError, read_parquet, to_claims
+from jiuzhu.io.registry_categories import RegistryCategories
 
 
 class Engine(StrEnum):
@@ -73,6 +75,15 @@ DaskOpt = Annotated[
         "（见 docs/distributed.md）",
     ),
 ]
+RegistryOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--registry",
+        metavar="URL|FILE",
+        help="未给出 category/categories 的单据，按此登记库（数据库 URL 或 SQLite 文件）中"
+        "此人的救助对象类别结算（与一站式结算服务相同）；登记库中没有的人按普通参保人员",
+    ),
+]
 ErrorsOpt = Annotated[
     Path | None,
     typer.Option(
@@ -94,8 +105,11 @@ def settle(
     set_: SetOpt = None,
     errors_file: ErrorsOpt = None,
     dask: DaskOpt = None,
+    registry: RegistryOpt = None,
 ) -> None:
     """结算单据：每行输出一个结算结果（输入顺序），错误写到标准错误。"""
+    if registry is not None and is_parquet(input):
+        fail("--registry 目前只用于 JSONL 输入（Parquet 单据须自带类别列）", EXIT_USAGE)
     cluster = _dask_target(dask, engine, input, output) if dask is not None else None
     compiled = get_policy(policy, override, set_)
     table_out = is_parquet(output)
@@ -108,7 +122,9 @@ def settle(
             fail(f"输入错误：{err}")
         result = _from_columns(compiled, cc, engine, table_out)
     else:
-        result = _from_jsonl(compiled, read_input(input), engine, table_out)
+        result = _from_jsonl(
+            compiled, read_input(input), engine, table_out, _registry_hook(registry)
+        )
     frame, settlements, errors = result
     if table_out:
         assert frame is not None
@@ -195,10 +211,29 @@ def _split(
     return settled, errors
 
 
+def _registry_hook(url: str | None) -> RegistryCategories | None:
+    """The registry's categories for claims that give none, read in bulk up front."""
+    if url is None:
+        return None
+    from jiuzhu.storage.db import current_revision, make_engine
+
+    engine = make_engine(url)
+    if current_revision(engine) is None:
+        fail(f"登记库 {url} 没有数据表：先用 jiuzhu db upgrade 与 jiuzhu roster import 建立")
+    return RegistryCategories(engine)
+
+
 def _from_jsonl(
-    compiled: CompiledPolicy, text: list[str], engine: Engine, table_out: bool
+    compiled: CompiledPolicy,
+    text: list[str],
+    engine: Engine,
+    table_out: bool,
+    registry: RegistryCategories | None = None,
 ) -> Outcome:
-    parsed = parse_lines(text)
+    if registry is not None:
+        registry.prefetch(_decoded(text))
+        registry.engine.dispose()
+    parsed = parse_lines(text, registry)
     claims = [c for _, c in parsed.claims]
     lines = [n for n, _ in parsed.claims]
     if engine is Engine.batch and table_out:
@@ -222,6 +257,16 @@ def _from_jsonl(
     settled, errors = _split(results, lines)
     table = settlements_columnar.from_settlements(settled) if table_out else None
     return table, settled, parsed.errors + errors
+
+
+def _decoded(text: list[str]) -> list[Any]:
+    out = []
+    for line in text:
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue  # parse_lines reports it
+    return out
 
 
 def _batch_errors(

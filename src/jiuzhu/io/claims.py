@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -251,8 +251,10 @@ class Parsed:
     errors: list[InputError]
 
 
-def parse_lines(lines: Iterable[str]) -> Parsed:
-    """Parse JSONL. Blank lines are skipped; a repeated claim_id is an error for the repeat."""
+def parse_lines(lines: Iterable[str], complete: Callable[[Any], Any] | None = None) -> Parsed:
+    """Parse JSONL. Blank lines are skipped; a repeated claim_id is an error for the repeat.
+    ``complete``, when given, sees each decoded record before it is checked (the
+    registry's categories for a claim that gives none: ``io/registry_categories.py``)."""
     out = Parsed([], [])
     seen: dict[str, int] = {}
     for n, text in enumerate(lines, start=1):
@@ -265,7 +267,7 @@ def parse_lines(lines: Iterable[str]) -> Parsed:
                 InputError(n, None, "", f"不是合法的 JSON：{err.msg}（第 {err.colno} 列）")
             )
             continue
-        result = parse_record(data, n)
+        result = parse_record(data if complete is None else complete(data), n)
         if isinstance(result, list):
             out.errors.extend(result)
             continue

@@ -32,6 +32,7 @@ from jiuzhu.domain.money import format_yuan
 from jiuzhu.domain.registry import Membership, category_on
 from jiuzhu.domain.vocabulary import Benefit, Category
 from jiuzhu.io.claims import parse_record
+from jiuzhu.io.registry_categories import category_spans, gives_no_category
 from jiuzhu.io.rosters import membership_from, memberships_of
 from jiuzhu.service.auth import (
     Caller,
@@ -304,15 +305,8 @@ class SettlementService:
         """The claim, with its categories from the registry when it gives none."""
         source: dict[str, Any] = {"source": "claim"}
         body = data
-        if id_number is not None and "category" not in data and "categories" not in data:
-            spans = [
-                {
-                    "category": m.category.value,
-                    "valid_from": m.valid_from.isoformat(),
-                    "valid_to": None if m.valid_to is None else m.valid_to.isoformat(),
-                }
-                for m in held
-            ] or [{"category": Category.ordinary.value}]
+        if id_number is not None and gives_no_category(data):
+            spans = category_spans(held)
             body = {**data, "categories": spans}
             source = {"source": "registry", "categories": spans}
         parsed = parse_record(body, 1)

@@ -1,0 +1,68 @@
+"""``jiuzhu settle --registry``: claims that give no category are settled with the
+registry's memberships, as the service does; on SQLite and, when configured, PostgreSQL,
+by both engines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.cli_helpers import invoke, settle
+from tests.db_fixtures import db_url, make_id
+from tests.service_helpers import inpatient_claim
+from tests.test_rosters import HEAD, list_rows, write_xlsx
+
+__all__ = ["db_url"]
+
+POLICY = "liaocheng-2023"
+STRANGER = make_id(77)  # not in any roster
+
+
+def _registry(db: str, tmp_path: Path) -> None:
+    """HEAD, WIFE, CHILD: 低保 from 2019-07-31 (the 附件2 list of tests/test_rosters.py)."""
+    run = invoke(
+        ["roster", "import", str(write_xlsx(tmp_path / "名单.xlsx", list_rows())), "--db", db]
+    )
+    assert run.code == 0, run.stderr
+
+
+def _without_category(n: int, person: str) -> dict[str, Any]:
+    body = inpatient_claim(n, person)
+    del body["category"]
+    return body
+
+
+def test_claims_without_category_take_the_registry_s(
+    db_url: str, tmp_path: Path, engine: str
+) -> None:
+    _registry(db_url, tmp_path)
+    claims = [
+        _without_category(1, HEAD),  # 低保 in the registry: 70% of 20000.00 in 聊城
+        _without_category(2, STRANGER),  # unknown to the registry: ordinary, no assistance
+        {**_without_category(3, HEAD), "category": "ordinary"},  # the claim's own word wins
+    ]
+    run = settle(POLICY, claims, "--registry", db_url)  # the engine: JIUZHU_ENGINE
+    assert run.code == 0, run.stderr
+    out = run.by_claim()
+    assert out["c1"]["category"] == "dibao" and out["c1"]["medical_assistance"] == "14000.00"
+    assert out["c2"]["category"] == "ordinary" and out["c2"]["medical_assistance"] == "0.00"
+    assert out["c3"]["category"] == "ordinary"
+    # the same as giving the registry's span by hand
+    spans = [{"category": "dibao", "valid_from": "2019-07-31", "valid_to": None}]
+    by_hand = settle(POLICY, [{**_without_category(1, HEAD), "categories": spans}]).records[0]
+    assert out["c1"] == by_hand
+
+
+def test_without_registry_a_claim_must_say_its_category(tmp_path: Path) -> None:
+    run = settle(POLICY, [_without_category(1, HEAD)])
+    assert run.code != 0 and "category" in run.stderr
+
+
+def test_registry_errors_are_clear(tmp_path: Path) -> None:
+    empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    run = settle(POLICY, [_without_category(1, HEAD)], "--registry", empty)
+    assert run.code == 2 and "jiuzhu db upgrade" in run.stderr
+    parquet = invoke(
+        ["settle", "--policy", POLICY, "--input", str(tmp_path / "x.parquet"), "--registry", empty]
+    )
+    assert parquet.code == 2 and "JSONL" in parquet.stderr
