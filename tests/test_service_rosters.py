@@ -208,3 +208,28 @@ def test_rows_outside_the_jurisdiction(api: Api, tmp_path: Path) -> None:
     assert out["counts"]["closed"] == 0 and out["counts"]["bad"] == 3
     out = api.upload(changes).json()
     assert out["counts"]["closed"] == 1 and out["counts"]["added"] == 2
+
+
+def test_a_file_named_after_a_person_is_masked_in_answers_and_audit(
+    api: Api, tmp_path: Path
+) -> None:
+    listing = write_xlsx(tmp_path / f"{HEAD}的名单.xlsx", list_rows())
+    r = api.upload(listing)
+    assert r.status_code == 200, r.json()
+    masked = HEAD[:4] + "*" * 10 + HEAD[-4:]
+    assert r.json()["file_name"] == f"{masked}的名单.xlsx"
+    with api.app.state.service.sessions() as s:
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "roster.upload")).one()
+    assert HEAD not in str(entry.details) and masked in entry.details["file"]
+    person = api.client.get(
+        f"/persons/{_public_id(api, WIFE)}",
+        headers={"Authorization": f"Bearer {api.tokens['admin']}"},
+    )
+    assert person.status_code == 200 and HEAD not in person.text
+
+
+def _public_id(api: Api, id_number: str) -> str:
+    with api.app.state.service.sessions() as s:
+        found = s.scalar(select(Person.public_id).where(Person.id_number == id_number))
+    assert found is not None
+    return found

@@ -609,7 +609,7 @@ def write_errors(path: Path, errors: Iterable[RowError]) -> None:
 
 def _source(file: str | None, sha: str | None, row: int | None, what: str) -> str:
     digest = f"（sha256 {sha[:12]}…）" if sha else ""
-    return f"{file or '?'}{digest}第{row}行「{what}」"
+    return f"{mask_ids_in(file or '?')}{digest}第{row}行「{what}」"
 
 
 # the columns a Membership is built from (a joined query can select just these)

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from jiuzhu.domain.ids import mask_id
+from jiuzhu.domain.ids import mask_id, mask_ids_in
 from jiuzhu.domain.vocabulary import Category
 from jiuzhu.io.rosters import (
     F_DISTRICT,
@@ -211,7 +211,7 @@ def upload_roster(service: SettlementService, who: Caller, upload: Upload) -> Ro
             who,
             "roster.upload",
             f"roster:{result.sha256[:32]}",
-            file=result.file_name,
+            file=mask_ids_in(result.file_name),  # a file may be named after a person
             sha256=result.sha256,
             layout=result.layout.value,
             already_imported=result.already_imported,
@@ -224,7 +224,7 @@ def upload_roster(service: SettlementService, who: Caller, upload: Upload) -> Ro
     else:
         note = "数据未变"
     return RosterOut(
-        file_name=result.file_name,
+        file_name=mask_ids_in(result.file_name),
         sha256=result.sha256,
         layout=result.layout.value,
         layout_zh=result.layout.zh,
