@@ -165,6 +165,7 @@ def test_good_file_goes_in_and_persons_have_no_household(db_url: str, tmp_path: 
     assert "适用类别：低保边缘家庭成员" in ask(db_url, C, "2023-06-14")
     cancelled = ask(db_url, C, "2023-06-15")
     assert "适用类别：普通参保人员" in cancelled and "已终止" in cancelled
+    assert "001 二(二)：持有效期内的证件" in cancelled and "003 (十)" not in cancelled
 
 
 def test_registry_category_masks_the_id_inside_a_certificate_number(

@@ -25,6 +25,7 @@ from jiuzhu.domain.ids import mask_id
 from jiuzhu.domain.vocabulary import Category
 
 CLAUSE_CHANGES = "003 (十)"
+CLAUSE_CERTIFICATE_PERIOD = "001 二(二)：持有效期内的证件"
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,9 @@ class Membership:
     """E.g. "动态调整名单 changes.xlsx（sha256 1a2b3c4d…）第5行，新识别"."""
     closed_by: str | None = None
     """The row that ended it (自然减少), with its exit date."""
+    by_certificate: bool = False
+    """Held by a certificate (001 二(二) "持有效期内…证"): its period is the card's, not a
+    roster's dates (003 (十))."""
 
     def in_force(self, on: dt.date) -> bool:
         return self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)
@@ -87,10 +91,20 @@ def category_on(
         )
         past = [m for m in memberships if m.valid_to is not None and m.valid_to < on]
         for m in past:
-            why.append(f"已终止：{m.describe()}（{CLAUSE_CHANGES}：自退出之日起不再享受）。")
+            rule = (
+                CLAUSE_CERTIFICATE_PERIOD
+                if m.by_certificate
+                else f"{CLAUSE_CHANGES}：自退出之日起不再享受"
+            )
+            why.append(f"已终止：{m.describe()}（{rule}）。")
         future = [m for m in memberships if m.valid_from > on]
         for m in future:
-            why.append(f"尚未生效：{m.describe()}（{CLAUSE_CHANGES}：自证明出具之日起享受）。")
+            rule = (
+                CLAUSE_CERTIFICATE_PERIOD
+                if m.by_certificate
+                else f"{CLAUSE_CHANGES}：自证明出具之日起享受"
+            )
+            why.append(f"尚未生效：{m.describe()}（{rule}）。")
         return CategoryAnswer(who, on, Category.ordinary, (), tuple(why))
 
     why.append(f"{who} 在 {on.isoformat()} 有效的类别：")

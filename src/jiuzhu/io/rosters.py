@@ -646,7 +646,10 @@ def membership_from(m: Any) -> Membership:
             + _source(m.closed_file, m.closed_sha256, m.closed_row, "自然减少")
             + f"，退出日期 {m.exit_date.isoformat()}（{CLAUSE_CHANGES}：自退出之日起不再享受）"
         )
-    return Membership(Category(m.category), m.valid_from, m.valid_to, source, closed)
+    by_certificate = m.source_kind == "certificate"
+    return Membership(
+        Category(m.category), m.valid_from, m.valid_to, source, closed, by_certificate
+    )
 
 
 def memberships_of(session: Session, id_number: str) -> list[Membership] | None:
