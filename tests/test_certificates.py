@@ -115,7 +115,8 @@ def test_certificate_names_and_masking() -> None:
     assert certificate_category("二级及以上残疾人证持证人员") is Category.severe_disability
     assert certificate_category("低保") is Category.dibao  # the roster names still work
     assert certificate_category("残疾人证") is None  # needs its grade
-    assert mask_number(DISABILITY_NO) == B[:4] + "*" * 10 + B[-4:] + "12"
+    # the whole 20-digit run masked: less of the ID shows than in mask_id (B[-2:], not B[-4:])
+    assert mask_number(DISABILITY_NO) == B[:4] + "*" * 12 + B[-2:] + "12"
     assert mask_number("TK001") == "TK001"
 
 
@@ -475,4 +476,38 @@ def test_a_certificate_that_runs_out_does_not_swallow_a_roster_entry(
     assert run.code == 0, run.stderr
     dibao = [m[2:4] for m in memberships(db_url) if m[0] == B and m[1] == "dibao"]
     assert dibao == [(D(2023, 2, 1), D(2023, 12, 31)), (D(2023, 5, 1), None)]
+    assert "适用类别：低保对象（dibao）" in ask(db_url, B, "2024-03-01")
+
+
+def test_a_roster_exit_ends_a_dated_certificate_early(db_url: str, tmp_path: Path) -> None:
+    """DB001 (低保, 2023-02-01 … 2023-12-31): a 自然减少 on 2023-07-01 ends it on 06-30."""
+    assert import_file(write_xlsx(tmp_path / "证书.xlsx", good_rows()), db_url).code == 0
+    exit_row = ["城关镇", "东村", "李二", B, 1, "李二", B, "自然减少", "2023-07-01", 7, 2023]
+    changes = write_csv(tmp_path / "调整.csv", roster_changes("低保☑特困□重点优抚□", [exit_row]))
+    run = invoke(["roster", "import", str(changes), "--db", db_url])
+    assert run.code == 0, run.stderr
+    dibao = [m[2:4] for m in memberships(db_url) if m[0] == B and m[1] == "dibao"]
+    assert dibao == [(D(2023, 2, 1), D(2023, 6, 30))]
+    assert "适用类别：低保对象" in ask(db_url, B, "2023-06-30")
+    after = ask(db_url, B, "2023-08-01")  # only the disability card is left
+    assert "低保" not in after and "适用类别：二级及以上残疾人证持证人员" in after
+
+
+def test_a_roster_entry_on_a_dated_certificate_s_first_day_takes_it_over(
+    db_url: str, tmp_path: Path
+) -> None:
+    """新识别 低保 for B from 2023-02-01, the day DB001 began: one membership per person,
+    category and start, so the roster's open-ended one replaces the dated one, and
+    re-reading the certificate file does not bring its end back."""
+    certificates = write_xlsx(tmp_path / "证书.xlsx", good_rows())
+    assert import_file(certificates, db_url).code == 0
+    new_row = ["城关镇", "东村", "李二", B, 1, "李二", B, "新识别", "2023-02-01", 2, 2023]
+    changes = write_csv(tmp_path / "调整.csv", roster_changes("低保☑特困□重点优抚□", [new_row]))
+    run = invoke(["roster", "import", str(changes), "--db", db_url])
+    assert run.code == 0 and "新增资格 1" in run.stdout, run.stdout
+    for again in (certificates, changes):
+        cmd = "certificate" if again == certificates else "roster"
+        assert invoke([cmd, "import", str(again), "--db", db_url]).code == 0
+    dibao = [m[2:5] for m in memberships(db_url) if m[0] == B and m[1] == "dibao"]
+    assert dibao == [(D(2023, 2, 1), None, "DB001")]
     assert "适用类别：低保对象（dibao）" in ask(db_url, B, "2024-03-01")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from jiuzhu.domain.ids import check_digit, mask_id, validate_id
+from hypothesis import given
+from hypothesis import strategies as st
+
+from jiuzhu.domain.ids import check_digit, mask_id, mask_ids_in, validate_id
 
 # The standard's own worked example: 11010519491231002X.
 EXAMPLE = "11010519491231002X"
@@ -22,3 +25,27 @@ def test_rejects_wrong_check_digit_and_dates() -> None:
 def test_mask() -> None:
     assert mask_id(EXAMPLE) == "1101**********002X"
     assert mask_id("p1") == "p1"
+
+
+def test_ids_inside_longer_texts_are_masked_whole() -> None:
+    pid = "371502198001010050"
+    masked = "3715**********0050"
+    assert mask_ids_in(f"{pid}.xlsx") == f"{masked}.xlsx"
+    assert mask_ids_in(f"{pid}的名单.csv") == f"{masked}的名单.csv"
+    assert mask_ids_in("11010519491231002X 张三") == "1101**********002X 张三"
+    # digits before or after the ID: the run is masked whole, never showing more of the ID
+    assert mask_ids_in(f"2023{pid}.xlsx") == "2023" + "*" * 14 + "0050.xlsx"
+    assert mask_ids_in(f"{pid}12") == "3715" + "*" * 12 + "5012"
+    assert (
+        mask_ids_in("TK001, 2023-01-01, 电话 13800138000") == "TK001, 2023-01-01, 电话 13800138000"
+    )
+
+
+@given(
+    st.text(alphabet="0123456789", min_size=15, max_size=30),
+    st.text(alphabet="ab-_. 名单", max_size=5),
+    st.text(alphabet="ab-_. 名单", max_size=5),
+)
+def test_no_more_than_eight_characters_of_a_digit_run_show(run: str, pre: str, post: str) -> None:
+    out = mask_ids_in(pre + run + post)
+    assert out == pre + run[:4] + "*" * (len(run) - 8) + run[-4:] + post

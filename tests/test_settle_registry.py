@@ -10,7 +10,7 @@ from typing import Any
 from tests.cli_helpers import invoke, settle
 from tests.db_fixtures import db_url, make_id
 from tests.service_helpers import inpatient_claim
-from tests.test_rosters import HEAD, list_rows, write_xlsx
+from tests.test_rosters import CHANGE_HEADER, HEAD, list_rows, write_csv, write_xlsx
 
 __all__ = ["db_url"]
 
@@ -66,3 +66,32 @@ def test_registry_errors_are_clear(tmp_path: Path) -> None:
         ["settle", "--policy", POLICY, "--input", str(tmp_path / "x.parquet"), "--registry", empty]
     )
     assert parquet.code == 2 and "JSONL" in parquet.stderr
+
+
+def test_a_membership_that_ended_on_its_first_day_is_left_out(db_url: str, tmp_path: Path) -> None:
+    """Entered and left on the same day (the exit day is the first without it, 003 (十)):
+    never in force, so the claim is ordinary rather than an error on a field nobody sent."""
+    rows = [
+        ["某县 2023年 医疗救助重点救助对象动态调整名单"],
+        ["单位名称(盖章):", "", "", "对象类别(低保☑特困□重点优抚□)"],
+        CHANGE_HEADER,
+        ["城关镇", "西村", "王五", STRANGER, 1, "王五", STRANGER, "新识别", "2023-03-01", 3, 2023],
+        [
+            "城关镇",
+            "西村",
+            "王五",
+            STRANGER,
+            1,
+            "王五",
+            STRANGER,
+            "自然减少",
+            "2023-03-01",
+            3,
+            2023,
+        ],
+    ]
+    run = invoke(["roster", "import", str(write_csv(tmp_path / "调整.csv", rows)), "--db", db_url])
+    assert run.code == 0, run.stderr
+    out = settle(POLICY, [_without_category(4, STRANGER)], "--registry", db_url)
+    assert out.code == 0, out.stderr
+    assert out.records[0]["category"] == "ordinary"

@@ -13,6 +13,7 @@ import typer
 
 from jiuzhu.cli.common import EXIT_DATA, EXIT_USAGE, fail
 from jiuzhu.cli.registry_cmd import DbOpt
+from jiuzhu.domain.ids import mask_ids_in
 
 certificate_app = typer.Typer(
     help="证书（特困供养证、低保证、低边证、残疾人证等）的导入。", no_args_is_help=True
@@ -39,11 +40,11 @@ def certificate_import(
     from jiuzhu.storage.db import make_engine, session_factory, upgrade
 
     if not file.is_file():
-        fail(f"找不到文件 {file}", EXIT_USAGE)
+        fail(mask_ids_in(f"找不到文件 {file}"), EXIT_USAGE)
     try:
         parsed = parse_certificates(file)
     except RosterFileError as err:  # CertificateFileError included
-        fail(str(err), EXIT_DATA)
+        fail(mask_ids_in(str(err)), EXIT_DATA)
     engine = make_engine(db)
     upgrade(engine)
     with session_factory(engine).begin() as session:
@@ -57,7 +58,7 @@ def certificate_import(
         typer.echo(note)
     seen = "（此文件此前已导入，数据未变）" if result.already_imported else ""
     typer.echo(
-        f"证书 {file.name}：共 {result.rows_total} 行，新增资格 {result.added}，"
+        f"证书 {mask_ids_in(file.name)}：共 {result.rows_total} 行，新增资格 {result.added}，"
         f"终止资格 {result.closed}，未变 {result.unchanged}，错误 {result.rows_bad} 行{seen}"
     )
     if result.errors:

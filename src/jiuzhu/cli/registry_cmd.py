@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from jiuzhu.cli.common import EXIT_DATA, EXIT_USAGE, fail
+from jiuzhu.domain.ids import mask_ids_in
 
 DbOpt = Annotated[
     str | None,
@@ -68,7 +69,7 @@ def roster_import(
     from jiuzhu.storage.db import make_engine, session_factory, upgrade
 
     if not file.is_file():
-        fail(f"找不到文件 {file}", EXIT_USAGE)
+        fail(mask_ids_in(f"找不到文件 {file}"), EXIT_USAGE)
     cat: Category | None = None
     if category is not None:
         cat = category_from_text(category)
@@ -78,7 +79,7 @@ def roster_import(
     try:
         parsed = parse_roster(file, cat, start)
     except RosterFileError as err:
-        fail(str(err), EXIT_DATA)
+        fail(mask_ids_in(str(err)), EXIT_DATA)
     engine = make_engine(db)
     upgrade(engine)
     with session_factory(engine).begin() as session:
@@ -89,8 +90,9 @@ def roster_import(
     if errors is not None:
         write_errors(errors, result.errors)
     seen = "（此文件此前已导入，数据未变）" if result.already_imported else ""
+    shown = mask_ids_in(file.name)
     typer.echo(
-        f"{parsed.layout.zh} {file.name}：共 {result.rows_total} 行，新增资格 {result.added}，"
+        f"{parsed.layout.zh} {shown}：共 {result.rows_total} 行，新增资格 {result.added}，"
         f"终止资格 {result.closed}，未变 {result.unchanged}，错误 {result.rows_bad} 行{seen}"
     )
     if result.errors:

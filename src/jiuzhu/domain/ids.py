@@ -46,10 +46,14 @@ def mask_id(text: str) -> str:
     return text
 
 
-_ID_INSIDE = re.compile(r"[1-9]\d{16}[\dXx]")
+# a run of 15 or more digits (an ID number, perhaps with digits around it), not part of a
+# longer run: masked whole, so neighbouring digits never shift which part shows
+_ID_RUN = re.compile(r"(?<![0-9])[0-9]{14,}[0-9Xx](?![0-9Xx])")
 
 
 def mask_ids_in(text: str) -> str:
-    """Any 身份证号 inside a longer text masked: a 第二代残疾人证 number, for one, starts
-    with the holder's 18-character ID number."""
-    return _ID_INSIDE.sub(lambda m: mask_id(m[0]), text)
+    """Every 身份证号 inside a longer text masked: a 第二代残疾人证 number starts with the
+    holder's ID number, a file may be named after a person. Any run of 15 or more digits
+    keeps its first 4 and last 4 characters (as ``mask_id``), so a run that is longer than
+    an ID (digits before or after it) shows less of it, never more."""
+    return _ID_RUN.sub(lambda m: m[0][:4] + "*" * (len(m[0]) - 8) + m[0][-4:], text)

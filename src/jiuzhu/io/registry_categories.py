@@ -25,7 +25,10 @@ CHUNK = 1000  # ID numbers per query (well under every database's parameter limi
 
 
 def category_spans(held: Iterable[Membership]) -> list[dict[str, Any]]:
-    """Memberships as the claim contract's ``categories`` (``ordinary`` when none)."""
+    """Memberships as the claim contract's ``categories`` (``ordinary`` when none).
+
+    A membership that ended on the day it began (entered and left the same day: the
+    exit day is the first without it, 003 (十)) was never in force and is left out."""
     spans = [
         {
             "category": m.category.value,
@@ -33,6 +36,7 @@ def category_spans(held: Iterable[Membership]) -> list[dict[str, Any]]:
             "valid_to": None if m.valid_to is None else m.valid_to.isoformat(),
         }
         for m in held
+        if m.valid_to is None or m.valid_to >= m.valid_from
     ]
     return spans or [{"category": Category.ordinary.value}]
 

@@ -511,7 +511,12 @@ def _apply(session: Session, parsed: ParsedRoster, row: RosterRow, result: Impor
         if any(m.exit_date == row.date for m in same):
             result.unchanged += 1
             return
-        open_ = [m for m in same if m.valid_from <= row.date and m.valid_to is None]
+        # in force on the exit date: open, or ending later (a certificate's 有效期止)
+        open_ = [
+            m
+            for m in same
+            if m.valid_from <= row.date and (m.valid_to is None or m.valid_to >= row.date)
+        ]
         if not open_:
             result.errors.append(
                 RowError(
@@ -529,6 +534,13 @@ def _apply(session: Session, parsed: ParsedRoster, row: RosterRow, result: Impor
             m.closed_sha256 = parsed.sha256
             m.closed_row = row.row
         result.closed += 1
+        return
+    same_day = next((m for m in same if m.valid_from == row.date), None)
+    if same_day is not None and same_day.source_kind == "certificate" and same_day.valid_to:
+        # the roster lists the person, with no end, from the day a dated certificate
+        # began (one membership per person, category and start): the roster governs it now
+        _as_roster(same_day, parsed, row)
+        result.added += 1
         return
     # already held on that day: the same start, an open membership, or a roster span
     # (re-importing a list after a 自然减少 must not reopen it); a certificate that
@@ -560,6 +572,16 @@ def _apply(session: Session, parsed: ParsedRoster, row: RosterRow, result: Impor
     )
     session.flush()
     result.added += 1
+
+
+def _as_roster(m: CategoryMembership, parsed: ParsedRoster, row: RosterRow) -> None:
+    """A certificate's membership taken over by a roster row (its number is kept)."""
+    m.source_kind = "roster"
+    m.change_type = row.change.value
+    m.source_file, m.source_sha256, m.source_row = parsed.file_name, parsed.sha256, row.row
+    m.valid_to = m.exit_date = None
+    m.closed_file = m.closed_sha256 = None
+    m.closed_row = None
 
 
 def import_roster(session: Session, parsed: ParsedRoster) -> ImportResult:

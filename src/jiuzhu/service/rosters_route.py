@@ -149,9 +149,10 @@ def _parse(upload: Upload) -> ParsedRoster:
         try:
             return parse_roster(path, upload.category, upload.valid_from)
         except RosterFileError as err:
-            raise ServiceError(422, "file", str(err)) from err
+            raise ServiceError(422, "file", mask_ids_in(str(err))) from err
         except Exception as err:  # a broken XLSX can fail anywhere inside openpyxl
-            raise ServiceError(422, "file", f"无法读取文件 {upload.file_name}：{err}") from err
+            message = f"无法读取文件 {upload.file_name}：{err}"
+            raise ServiceError(422, "file", mask_ids_in(message)) from err
 
 
 def _outside(session: Session, who: Caller, parsed: ParsedRoster) -> None:
