@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import threading
 from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from jiuzhu.domain.vocabulary import Category
 from jiuzhu.io.rosters import Layout, RosterFileError, import_roster, parse_roster
@@ -267,3 +268,74 @@ def test_over_long_names_are_row_errors_not_database_errors(tmp_path: Path) -> N
     assert [(e.row, e.field) for e in parsed.errors] == [(7, "家庭成员姓名")]
     assert "65 个字符" in parsed.errors[0].message
     assert [r.id_number for r in parsed.rows] == [HEAD, CHILD]
+
+
+def _import_in_thread(url: str, path: Path, start: threading.Barrier, out: list[object]) -> None:
+    engine = make_engine(url)
+    try:
+        parsed = parse_roster(path)
+        start.wait()
+        with session_factory(engine).begin() as session:
+            out.append(import_roster(session, parsed).added)
+    except BaseException as err:  # reported by the test
+        out.append(err)
+    finally:
+        engine.dispose()
+
+
+def test_two_imports_at_once_from_the_command_line(db_url: str, tmp_path: Path) -> None:
+    """Two `jiuzhu roster import` processes' transactions on the same new people (one list
+    as XLSX and as CSV): ``lock_rosters`` makes the second wait (SQLite: BEGIN IMMEDIATE;
+    PostgreSQL: the advisory lock), and it then finds everyone there."""
+    upgrade(make_engine(db_url))
+    files = [
+        write_xlsx(tmp_path / "名单.xlsx", list_rows()),
+        write_csv(tmp_path / "名单.csv", list_rows()),
+    ]
+    start = threading.Barrier(2)
+    out: list[object] = []
+    threads = [
+        threading.Thread(target=_import_in_thread, args=(db_url, f, start, out)) for f in files
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(out) == [0, 3], out  # type: ignore[type-var]
+    counts = _counts(db_url)
+    assert (counts["persons"], counts["households"], counts["category_memberships"]) == (3, 1, 3)
+
+
+def test_an_import_waits_for_a_settlement_creating_the_same_person(
+    db_url: str, tmp_path: Path
+) -> None:
+    """A claim can come before any roster: the service inserts the person (``ON CONFLICT
+    DO NOTHING``) in a transaction still open when the import reaches the same person.
+    The import waits for it and uses that row instead of failing on the unique key."""
+    engine = make_engine(db_url)
+    upgrade(engine)
+    held = engine.connect()
+    if db_url.startswith("sqlite"):
+        held.exec_driver_sql("BEGIN IMMEDIATE")
+    held.execute(
+        text("INSERT INTO persons (id_number, public_id, created_at) VALUES (:i, :p, :t)"),
+        {"i": HEAD, "p": "settled-first", "t": dt.datetime(2023, 1, 1)},
+    )
+    start = threading.Barrier(1)
+    out: list[object] = []
+    worker = threading.Thread(
+        target=_import_in_thread,
+        args=(db_url, write_xlsx(tmp_path / "名单.xlsx", list_rows()), start, out),
+    )
+    worker.start()
+    worker.join(1.0)  # the import is now waiting on the open transaction
+    held.commit()
+    held.close()
+    worker.join()
+    assert out == [3], out
+    with session_factory(engine)() as s:
+        head = s.scalar(select(Person).where(Person.id_number == HEAD))
+        assert head is not None and head.public_id == "settled-first"
+        assert head.household_id is not None  # placed by the roster
+        assert s.scalar(select(func.count()).select_from(Person)) == 3
+    engine.dispose()

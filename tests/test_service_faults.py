@@ -36,7 +36,16 @@ PERSON = make_id(21)
 
 @pytest.fixture
 def app(db_url: str) -> Iterator[Any]:
+    """A short lock timeout, so that the test holding a lock sees its 503 quickly."""
     app = create_app(db_url, "liaocheng-2023", lock_timeout=0.3)
+    yield app
+    app.state.service.engine.dispose()
+
+
+@pytest.fixture
+def patient_app(db_url: str) -> Iterator[Any]:
+    """The shipped lock timeout: an upload waiting for another's must not give up early."""
+    app = create_app(db_url, "liaocheng-2023")
     yield app
     app.state.service.engine.dispose()
 
@@ -97,9 +106,10 @@ def test_lock_wait_runs_out_503_nothing_written_retry_settles_once(app: Any, db_
     assert _count(app, SettlementRecord) == 2
 
 
-def test_two_uploads_of_the_same_new_people_at_once(app: Any, tmp_path: Path) -> None:
+def test_two_uploads_of_the_same_new_people_at_once(patient_app: Any, tmp_path: Path) -> None:
     """The same 附件2 list as XLSX and as CSV (two files, two hashes) uploaded at the same
     moment: the second waits for the first (``lock_rosters``) and finds everyone there."""
+    app = patient_app
     service = app.state.service
     token = _token(app, "东昌府区民政", Role.civil_affairs, "371502")
     with service.sessions() as s:
@@ -161,3 +171,17 @@ def test_a_person_first_seen_on_a_claim_is_placed_by_a_later_roster(
         person = s.scalar(select(Person).where(Person.id_number == HEAD))
         assert person is not None and person.household_id is not None
         assert person.name == "张三"
+
+
+def test_a_roster_file_error_masks_an_id_in_the_file_name(app: Any) -> None:
+    civil = _token(app, "东昌府区民政", Role.civil_affairs, "371502")
+    name = f"{HEAD}.csv"
+    with TestClient(app) as client:
+        r = client.post(
+            "/rosters",
+            files={"file": (name, b"no,header\n1,2\n", "text/csv")},
+            headers={"Authorization": f"Bearer {civil}"},
+        )
+    assert r.status_code == 422
+    message = r.json()["errors"][0]["message"]
+    assert HEAD not in message and HEAD[:4] + "*" * 10 + HEAD[-4:] in message

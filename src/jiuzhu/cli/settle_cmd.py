@@ -219,7 +219,8 @@ def _registry_hook(url: str | None) -> RegistryCategories | None:
 
     engine = make_engine(url)
     if current_revision(engine) is None:
-        fail(f"登记库 {url} 没有数据表：先用 jiuzhu db upgrade 与 jiuzhu roster import 建立")
+        shown = engine.url.render_as_string(hide_password=True)
+        fail(f"登记库 {shown} 没有数据表：先用 jiuzhu db upgrade 与 jiuzhu roster import 建立")
     return RegistryCategories(engine)
 
 

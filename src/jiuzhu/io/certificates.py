@@ -43,6 +43,7 @@ from jiuzhu.io.rosters import (
     mask_value,
     membership_from,
     parse_date,
+    person_row,
     read_table,
 )
 from jiuzhu.storage.db import lock_rosters
@@ -347,14 +348,10 @@ class CertificateImportResult:
 
 
 def _person(session: Session, row: CertificateRow) -> Person:
-    person = session.scalar(select(Person).where(Person.id_number == row.id_number))
-    if person is None:
-        # a certificate names the holder, not the household: the person stands alone
-        # until a roster places them (io/rosters.py fills household_id then)
-        person = Person(id_number=row.id_number, name=row.name or None)
-        session.add(person)
-        session.flush()
-    elif person.name is None and row.name:
+    # a certificate names the holder, not the household: the person stands alone until a
+    # roster places them (io/rosters.py fills household_id then)
+    person = person_row(session, row.id_number, row.name)
+    if person.name is None and row.name:
         person.name = row.name
     return person
 

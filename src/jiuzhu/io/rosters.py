@@ -24,6 +24,7 @@ import datetime as dt
 import hashlib
 import io
 import re
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from jiuzhu.domain import districts
@@ -472,14 +474,34 @@ def _person(session: Session, row: RosterRow) -> Person:
         )
         session.add(household)
         session.flush()
-    person = session.scalar(select(Person).where(Person.id_number == row.id_number))
-    if person is None:
-        person = Person(id_number=row.id_number, name=row.name or None, household_id=household.id)
-        session.add(person)
-        session.flush()
-    elif person.household_id is None:  # first seen on a claim: the roster places them
+    person = person_row(session, row.id_number, row.name, household.id)
+    if person.household_id is None:  # first seen on a claim: the roster places them
         person.household_id = household.id
         person.name = person.name or row.name or None
+    return person
+
+
+def person_row(
+    session: Session, id_number: str, name: str, household_id: int | None = None
+) -> Person:
+    """The person's row, created if missing with ``INSERT … ON CONFLICT DO NOTHING``: a
+    settlement may be creating the same person at this moment (a claim can come before
+    any roster), and a plain insert would then fail the whole import on the unique key."""
+    person = session.scalar(select(Person).where(Person.id_number == id_number))
+    if person is not None:
+        return person
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = {
+        "id_number": id_number,
+        "public_id": uuid.uuid4().hex,
+        "name": name or None,
+        "household_id": household_id,
+        "created_at": dt.datetime.now(dt.UTC),
+    }
+    session.execute(insert(Person).values(**values).on_conflict_do_nothing())
+    person = session.scalar(select(Person).where(Person.id_number == id_number))
+    assert person is not None
     return person
 
 

@@ -1,7 +1,8 @@
 """The HTTP service (FastAPI): ``create_app(db_url, policy_ref)``; OpenAPI at /docs.
 
 Routes, roles and jurisdiction: docs/service.md. Every answer other than success is
-``{"errors": [{"field": …, "message": …}]}`` with a 4xx status, and nothing is written.
+``{"errors": [{"field": …, "message": …}]}`` with a 4xx status (or 503 when the database
+was busy: retry), and nothing is written.
 """
 
 from __future__ import annotations
@@ -84,7 +85,10 @@ def app_from_environment() -> FastAPI:
     """The app of one worker process of ``jiuzhu serve --workers N`` (the parent has
     migrated the database already): the database from ``JIUZHU_DB``, the policy from
     ``JIUZHU_SERVE_POLICY``."""
-    return create_app(None, os.environ.get(SERVE_POLICY, "liaocheng-2023"), migrate=False)
+    policy = os.environ.get(SERVE_POLICY)
+    if not policy:  # set by `jiuzhu serve`: a worker must serve the policy it was given
+        raise RuntimeError(f"{SERVE_POLICY} is not set: start workers with jiuzhu serve")
+    return create_app(None, policy, migrate=False)
 
 
 def create_app(
@@ -120,7 +124,7 @@ def create_app(
     async def _busy(_request: Request, exc: OperationalError) -> JSONResponse:
         if not is_busy(exc):
             raise exc  # a fault: 500, logged by the server
-        message = "数据库繁忙，本次请求未写入任何数据；请稍后用同一 Idempotency-Key 重试"
+        message = "数据库繁忙，本次请求未写入任何数据；请稍后重试（结算请用同一 Idempotency-Key）"
         return JSONResponse(
             {"errors": [{"field": "", "message": message}]},
             status_code=503,

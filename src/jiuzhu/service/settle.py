@@ -1,8 +1,9 @@
 """The use cases: settle a claim, reverse a settlement, read a person and their year.
 
-Every write runs in one transaction that first locks the person's ledger row
-(``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite every transaction of the service
-engine is ``BEGIN IMMEDIATE``, which takes the database's write lock). Under the lock
+Every write runs in one transaction that first locks the person's ledger row (on
+PostgreSQL the row lock of an ``INSERT … ON CONFLICT DO UPDATE`` on it; on SQLite every
+transaction of the service engine is ``BEGIN IMMEDIATE``, which takes the database's
+write lock). Under the lock
 the person's accumulators are read, the reference engine settles, and the settlement,
 the accumulators and the audit entry are written together: two hospitals settling for
 the same person at once are serialised, so a cap is never paid twice (ADR 9).
@@ -27,7 +28,7 @@ from jiuzhu.domain.engine.reference import ClaimRejected, ReferenceEngine
 from jiuzhu.domain.engine.rules import CompiledPolicy
 from jiuzhu.domain.engine.settlement import Settlement
 from jiuzhu.domain.engine.state import PersonState, PoolState, YearState
-from jiuzhu.domain.ids import mask_id, validate_id
+from jiuzhu.domain.ids import mask_id, mask_ids_in, validate_id
 from jiuzhu.domain.money import format_yuan
 from jiuzhu.domain.registry import Membership, category_on
 from jiuzhu.domain.vocabulary import Benefit, Category
@@ -261,7 +262,8 @@ class SettlementService:
             raise ServiceError(
                 409,
                 "Idempotency-Key",
-                f"Idempotency-Key {key!r} 已用于另一份不同的单据（结算 {row.public_id}）；"
+                f"Idempotency-Key {mask_ids_in(key)!r} 已用于另一份不同的单据"
+                f"（结算 {row.public_id}）；"
                 "重试须发送完全相同的请求体",
             )
         view = SettlementView(

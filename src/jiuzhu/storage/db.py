@@ -43,7 +43,9 @@ def make_engine(url: str | None = None, *, sqlite_busy_timeout: float = 5.0) -> 
     args: dict[str, Any] = {}
     if resolved.startswith("sqlite"):
         args["connect_args"] = {"timeout": sqlite_busy_timeout}
-    engine = create_engine(resolved, **args)
+    # hide_parameters: a database error's text (logged on a 500) must not carry the
+    # statement's values, which hold ID numbers and claims
+    engine = create_engine(resolved, hide_parameters=True, **args)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_foreign_keys)
     return engine
@@ -70,13 +72,26 @@ def is_busy(err: BaseException) -> bool:
 ROSTER_LOCK = 0x6A7A_0001  # "jz" 1: the PostgreSQL advisory lock of roster imports
 
 
+IMPORT_LOCK_TIMEOUT = "120s"  # an import may wait this long for the one before it
+
+
 def lock_rosters(session: Session) -> None:
-    """Serialise roster imports: they create districts, households, persons and
-    memberships that a concurrent import of an overlapping file would create too (a
-    unique-key clash). Imports are rare and short, so one at a time costs nothing; on
-    SQLite the service's ``BEGIN IMMEDIATE`` already does this."""
-    if session.get_bind().dialect.name == "postgresql":
+    """Serialise roster and certificate imports: they create districts, households,
+    persons and memberships that a concurrent import of an overlapping file would create
+    too (a unique-key clash). Imports are rare, so one at a time costs nothing.
+
+    PostgreSQL: a transaction-level advisory lock, waited for up to two minutes (not the
+    service's 5-second ``lock_timeout``, which is for settlements). SQLite: the database's
+    write lock, taken now (``BEGIN IMMEDIATE``) rather than at the first write, unless a
+    transaction is already open (the service's engine begins every one that way)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(text(f"SET LOCAL lock_timeout = '{IMPORT_LOCK_TIMEOUT}'"))
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ROSTER_LOCK})
+    elif dialect == "sqlite":
+        raw = session.connection().connection.dbapi_connection
+        if raw is not None and not raw.in_transaction:
+            session.connection().exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

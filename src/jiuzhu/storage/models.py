@@ -210,7 +210,7 @@ class SettlementRecord(Base):
 
 
 class PersonLedger(Base):
-    """The row locked while a person's claims settle (``SELECT … FOR UPDATE``), with the
+    """The row locked while a person's claims settle (an upsert bumps ``version``), with the
     person-level engine state: the 福建 referral chain and whether 大病关怀 was paid."""
 
     __tablename__ = "person_ledgers"
