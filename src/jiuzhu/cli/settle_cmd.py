@@ -217,6 +217,8 @@ def _registry_hook(url: str | None) -> RegistryCategories | None:
         return None
     from jiuzhu.storage.db import current_revision, make_engine
 
+    if "://" not in url and not Path(url).is_file():  # SQLite would create an empty file
+        fail(f"找不到登记库文件 {url}")
     engine = make_engine(url)
     if current_revision(engine) is None:
         shown = engine.url.render_as_string(hide_password=True)
