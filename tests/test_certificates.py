@@ -346,7 +346,11 @@ def test_a_later_file_closes_and_ends_only_move_earlier(db_url: str, tmp_path: P
     assert "终止资格 1" in import_file(earlier_end, db_url).stdout
     assert memberships(db_url) == [(B, "dibao", D(2023, 2, 1), D(2023, 6, 30), "DB001", 2)]
     assert "适用类别：低保对象" in ask(db_url, B, "2023-06-30")
-    assert "适用类别：普通参保人员" in ask(db_url, B, "2023-07-01")
+    ended = ask(db_url, B, "2023-07-01")
+    assert "适用类别：普通参保人员" in ended
+    # the explanation names the file that ended it (not a roster's 自然减少)
+    assert "终止依据证书文件 4.csv" in ended and "有效期至 2023-06-30" in ended
+    assert "自然减少" not in ended
 
     # a renewal (new 有效期起) is a new membership under the same number
     assert "新增资格 1" in import_file(renewed, db_url).stdout

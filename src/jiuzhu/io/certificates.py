@@ -390,6 +390,7 @@ def _apply(
             result.unchanged += 1
             return
         existing.valid_to = row.valid_to
+        existing.exit_date = None  # the end is this file's now, not a roster exit's
         existing.closed_file = parsed.file_name
         existing.closed_sha256 = parsed.sha256
         existing.closed_row = row.row

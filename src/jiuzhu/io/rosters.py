@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from jiuzhu.domain import districts
 from jiuzhu.domain.ids import looks_like_id, mask_id, mask_ids_in, validate_id
-from jiuzhu.domain.registry import CLAUSE_CHANGES, Membership
+from jiuzhu.domain.registry import CLAUSE_CERTIFICATE_PERIOD, CLAUSE_CHANGES, Membership
 from jiuzhu.domain.vocabulary import CATEGORY_ZH, Category
 from jiuzhu.storage.db import lock_rosters
 from jiuzhu.storage.models import (
@@ -689,6 +689,12 @@ def membership_from(m: Any) -> Membership:
             "动态调整名单 "
             + _source(m.closed_file, m.closed_sha256, m.closed_row, "自然减少")
             + f"，退出日期 {m.exit_date.isoformat()}（{CLAUSE_CHANGES}：自退出之日起不再享受）"
+        )
+    elif m.closed_file is not None and m.valid_to is not None:  # a later certificate file
+        closed = (
+            "证书文件 "
+            + _source(m.closed_file, m.closed_sha256, m.closed_row, "有效期止或注销")
+            + f"，有效期至 {m.valid_to.isoformat()}（{CLAUSE_CERTIFICATE_PERIOD}）"
         )
     by_certificate = m.source_kind == "certificate"
     return Membership(
