@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from jiuzhu.domain.ids import mask_id, mask_ids_in, validate_id
 from jiuzhu.domain.vocabulary import Category
 from jiuzhu.io.rosters import (
+    ImportCounts,
     RosterFileError,
     RowError,
     category_from_text,
@@ -330,21 +331,9 @@ def _check_row(
 
 
 @dataclass
-class CertificateImportResult:
-    file_name: str
-    sha256: str
-    rows_total: int
-    added: int = 0
-    closed: int = 0
-    unchanged: int = 0
-    errors: list[RowError] = field(default_factory=list)
+class CertificateImportResult(ImportCounts):
     notes: list[str] = field(default_factory=list)
     """Rows that are fine but could not be recorded as certificates (see ``_apply``)."""
-    already_imported: bool = False
-
-    @property
-    def rows_bad(self) -> int:
-        return len({e.row for e in self.errors})
 
 
 def _person(session: Session, row: CertificateRow) -> Person:

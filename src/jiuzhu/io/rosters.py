@@ -435,10 +435,11 @@ def parse_roster(
 
 
 @dataclass
-class ImportResult:
+class ImportCounts:
+    """What an import of one file did (rosters and certificates alike)."""
+
     file_name: str
     sha256: str
-    layout: Layout
     rows_total: int
     added: int = 0
     closed: int = 0
@@ -449,6 +450,11 @@ class ImportResult:
     @property
     def rows_bad(self) -> int:
         return len({e.row for e in self.errors})
+
+
+@dataclass
+class ImportResult(ImportCounts):
+    layout: Layout = field(kw_only=True)
 
 
 def _person(session: Session, row: RosterRow) -> Person:
@@ -613,9 +619,9 @@ def import_roster(session: Session, parsed: ParsedRoster) -> ImportResult:
     result = ImportResult(
         parsed.file_name,
         parsed.sha256,
-        parsed.layout,
         parsed.rows_total,
         errors=list(parsed.errors),
+        layout=parsed.layout,
     )
     for row in parsed.rows:
         _apply(session, parsed, row, result)
