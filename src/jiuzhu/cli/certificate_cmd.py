@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from jiuzhu.cli.common import EXIT_DATA, EXIT_USAGE, fail
-from jiuzhu.cli.registry_cmd import DbOpt
+from jiuzhu.cli.registry_cmd import DbOpt, report_import
 from jiuzhu.domain.ids import mask_ids_in
 
 certificate_app = typer.Typer(
@@ -36,7 +36,7 @@ def certificate_import(
 ) -> None:
     """导入证书：逐行校验，坏行写入错误文件，好行照常导入；同一文件重复导入不作更改。"""
     from jiuzhu.io.certificates import import_certificates, parse_certificates
-    from jiuzhu.io.rosters import RosterFileError, write_errors
+    from jiuzhu.io.rosters import RosterFileError
     from jiuzhu.storage.db import make_engine, session_factory, upgrade
 
     if not file.is_file():
@@ -50,18 +50,6 @@ def certificate_import(
     with session_factory(engine).begin() as session:
         result = import_certificates(session, parsed)
     engine.dispose()
-    for e in result.errors:
-        typer.echo(e.render(), err=True)
-    if errors is not None:
-        write_errors(errors, result.errors)
     for note in result.notes:
         typer.echo(note)
-    seen = "（此文件此前已导入，数据未变）" if result.already_imported else ""
-    typer.echo(
-        f"证书 {mask_ids_in(file.name)}：共 {result.rows_total} 行，新增资格 {result.added}，"
-        f"终止资格 {result.closed}，未变 {result.unchanged}，错误 {result.rows_bad} 行{seen}"
-    )
-    if result.errors:
-        where = f"，见 {errors}" if errors is not None else ""
-        typer.echo(f"共 {result.rows_bad} 行有错误{where}；其余行已导入。", err=True)
-        raise typer.Exit(EXIT_DATA)
+    report_import("证书", file, result, errors)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from jiuzhu.cli.common import EXIT_DATA, EXIT_USAGE, fail
 from jiuzhu.domain.ids import mask_ids_in
+
+if TYPE_CHECKING:
+    from jiuzhu.io.rosters import ImportCounts
 
 DbOpt = Annotated[
     str | None,
@@ -64,7 +67,6 @@ def roster_import(
         category_from_text,
         import_roster,
         parse_roster,
-        write_errors,
     )
     from jiuzhu.storage.db import make_engine, session_factory, upgrade
 
@@ -85,14 +87,21 @@ def roster_import(
     with session_factory(engine).begin() as session:
         result = import_roster(session, parsed)
     engine.dispose()
+    report_import(parsed.layout.zh, file, result, errors)
+
+
+def report_import(label: str, file: Path, result: ImportCounts, errors: Path | None) -> None:
+    """What an import did, for a person: bad rows (stderr, and the error file), the counts;
+    a data-error exit when any row was bad (the good rows went in all the same)."""
+    from jiuzhu.io.rosters import write_errors
+
     for e in result.errors:
         typer.echo(e.render(), err=True)
     if errors is not None:
         write_errors(errors, result.errors)
     seen = "（此文件此前已导入，数据未变）" if result.already_imported else ""
-    shown = mask_ids_in(file.name)
     typer.echo(
-        f"{parsed.layout.zh} {shown}：共 {result.rows_total} 行，新增资格 {result.added}，"
+        f"{label} {mask_ids_in(file.name)}：共 {result.rows_total} 行，新增资格 {result.added}，"
         f"终止资格 {result.closed}，未变 {result.unchanged}，错误 {result.rows_bad} 行{seen}"
     )
     if result.errors:

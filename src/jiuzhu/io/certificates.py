@@ -46,9 +46,10 @@ from jiuzhu.io.rosters import (
     parse_date,
     person_row,
     read_table,
+    record_import,
 )
 from jiuzhu.storage.db import lock_rosters
-from jiuzhu.storage.models import CategoryMembership, Person, RosterImport
+from jiuzhu.storage.models import CategoryMembership, Person
 
 CLAUSE_CERTIFICATES = "001 二(二)"
 LAYOUT = "certificate"  # roster_imports.layout of a certificate file
@@ -434,21 +435,5 @@ def import_certificates(session: Session, parsed: ParsedCertificates) -> Certifi
     )
     for row in parsed.rows:
         _apply(session, parsed, row, result)
-    result.errors.sort(key=lambda e: e.row)
-    seen = session.scalar(select(RosterImport).where(RosterImport.sha256 == parsed.sha256))
-    result.already_imported = seen is not None
-    if seen is None:
-        session.add(
-            RosterImport(
-                sha256=parsed.sha256,
-                file_name=parsed.file_name,
-                layout=LAYOUT,
-                rows_total=parsed.rows_total,
-                rows_bad=result.rows_bad,
-                added=result.added,
-                closed=result.closed,
-                unchanged=result.unchanged,
-            )
-        )
-    session.flush()
+    record_import(session, result, LAYOUT)
     return result

@@ -625,16 +625,23 @@ def import_roster(session: Session, parsed: ParsedRoster) -> ImportResult:
     )
     for row in parsed.rows:
         _apply(session, parsed, row, result)
+    record_import(session, result, parsed.layout.value)
+    return result
+
+
+def record_import(session: Session, result: ImportCounts, layout: str) -> None:
+    """Sort the errors by row and record the file once (by SHA-256) in ``roster_imports``;
+    ``already_imported`` says whether an earlier import had recorded it."""
     result.errors.sort(key=lambda e: e.row)
-    seen = session.scalar(select(RosterImport).where(RosterImport.sha256 == parsed.sha256))
+    seen = session.scalar(select(RosterImport).where(RosterImport.sha256 == result.sha256))
     result.already_imported = seen is not None
     if seen is None:
         session.add(
             RosterImport(
-                sha256=parsed.sha256,
-                file_name=parsed.file_name,
-                layout=parsed.layout.value,
-                rows_total=parsed.rows_total,
+                sha256=result.sha256,
+                file_name=result.file_name,
+                layout=layout,
+                rows_total=result.rows_total,
                 rows_bad=result.rows_bad,
                 added=result.added,
                 closed=result.closed,
@@ -642,7 +649,6 @@ def import_roster(session: Session, parsed: ParsedRoster) -> ImportResult:
             )
         )
     session.flush()
-    return result
 
 
 def write_errors(path: Path, errors: Iterable[RowError]) -> None:
