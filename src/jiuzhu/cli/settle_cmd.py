@@ -12,10 +12,8 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
-import polars as pl
 import typer
 
 from jiuzhu.cli.common import (
@@ -30,22 +28,20 @@ from jiuzhu.cli.common import (
     read_input,
     report_errors,
 )
-from jiuzhu.domain.claims import Claim
-from jiuzhu.domain.engine import explain
-from jiuzhu.domain.engine.batch import REJECT_NONE, REJECT_NOT_IN_FORCE, settle_columns
-from jiuzhu.domain.engine.columns import from_claims
-from jiuzhu.domain.engine.reference import (
-    ClaimRejected,
-    not_in_force,
-    other_too_large,
-    settle_claims,
-)
-from jiuzhu.domain.engine.rules import CompiledPolicy
-from jiuzhu.domain.engine.settlement import Settlement
-from jiuzhu.io import settlements_columnar
-from jiuzhu.io.claims import InputError, parse_lines
-from jiuzhu.io.claims_columnar import ColumnarClaims, ColumnarInputError, read_parquet, to_claims
-from jiuzhu.io.registry_categories import RegistryCategories
+
+if TYPE_CHECKING:
+    import numpy as np
+    import polars as pl
+
+    from jiuzhu.domain.claims import Claim
+    from jiuzhu.domain.engine.reference import ClaimRejected
+    from jiuzhu.domain.engine.rules import CompiledPolicy
+    from jiuzhu.domain.engine.settlement import Settlement
+    from jiuzhu.io.claims import InputError
+    from jiuzhu.io.claims_columnar import ColumnarClaims
+    from jiuzhu.io.registry_categories import RegistryCategories
+
+    Outcome = tuple[pl.DataFrame | None, list[Settlement], list[InputError]]
 
 
 class Engine(StrEnum):
@@ -116,6 +112,10 @@ def settle(
     if cluster is not None:
         result = _on_dask(compiled, policy, override, set_, input, cluster)
     elif is_parquet(input):
+        # Imported here, not at the top: `jiuzhu --help` and a one-claim JSONL settlement
+        # must not pay for Polars and NumPy (docs/performance.md, "Start-up").
+        from jiuzhu.io.claims_columnar import ColumnarInputError, read_parquet
+
         try:
             cc = read_parquet(input)
         except ColumnarInputError as err:
@@ -127,6 +127,8 @@ def settle(
         )
     frame, settlements, errors = result
     if table_out:
+        from jiuzhu.io import settlements_columnar
+
         assert frame is not None
         settlements_columnar.write(frame, output)
     else:
@@ -148,9 +150,6 @@ def settle(
         )
     if errors:
         raise typer.Exit(EXIT_DATA)
-
-
-Outcome = tuple[pl.DataFrame | None, list[Settlement], list[InputError]]
 
 
 def _dask_target(spec: str, engine: Engine, input: str, output: str) -> tuple[str | None, int]:
@@ -179,6 +178,7 @@ def _on_dask(
     cluster: tuple[str | None, int],
 ) -> Outcome:
     from jiuzhu.distributed import ClusterError, settle_parquet_distributed
+    from jiuzhu.io.claims_columnar import ColumnarInputError
 
     scheduler, workers = cluster
     try:
@@ -201,6 +201,9 @@ def _on_dask(
 def _split(
     results: list[Settlement | ClaimRejected], lines: list[int]
 ) -> tuple[list[Settlement], list[InputError]]:
+    from jiuzhu.domain.engine.reference import ClaimRejected
+    from jiuzhu.io.claims import InputError
+
     settled: list[Settlement] = []
     errors: list[InputError] = []
     for r, line in zip(results, lines, strict=True):
@@ -215,6 +218,7 @@ def _registry_hook(url: str | None) -> RegistryCategories | None:
     """The registry's categories for claims that give none, read in bulk up front."""
     if url is None:
         return None
+    from jiuzhu.io.registry_categories import RegistryCategories
     from jiuzhu.storage.db import current_revision, make_engine
 
     if "://" not in url and not Path(url).is_file():  # SQLite would create an empty file
@@ -233,6 +237,9 @@ def _from_jsonl(
     table_out: bool,
     registry: RegistryCategories | None = None,
 ) -> Outcome:
+    from jiuzhu.domain.engine.reference import settle_claims
+    from jiuzhu.io.claims import parse_lines
+
     if registry is not None:
         registry.prefetch(_decoded(text))
         registry.engine.dispose()
@@ -240,6 +247,12 @@ def _from_jsonl(
     claims = [c for _, c in parsed.claims]
     lines = [n for n, _ in parsed.claims]
     if engine is Engine.batch and table_out:
+        import polars as pl
+
+        from jiuzhu.domain.engine.batch import REJECT_NONE, settle_columns
+        from jiuzhu.domain.engine.columns import from_claims
+        from jiuzhu.io import settlements_columnar
+
         cols, _ = from_claims(claims)
         res = settle_columns(compiled, cols)
         ok = res.reject == REJECT_NONE
@@ -254,12 +267,19 @@ def _from_jsonl(
         errors = _batch_errors(compiled, claims, lines, res.reject, res.reject_left)
         return frame, [], parsed.errors + errors
     if engine is Engine.batch:
+        from jiuzhu.domain.engine import explain
+
         results = explain.settle_claims(compiled, claims)
     else:
         results = settle_claims(compiled, claims)
     settled, errors = _split(results, lines)
-    table = settlements_columnar.from_settlements(settled) if table_out else None
-    return table, settled, parsed.errors + errors
+    return _table(settled) if table_out else None, settled, parsed.errors + errors
+
+
+def _table(settled: list[Settlement]) -> pl.DataFrame:
+    from jiuzhu.io import settlements_columnar
+
+    return settlements_columnar.from_settlements(settled)
 
 
 def _decoded(text: list[str]) -> list[Any]:
@@ -280,6 +300,12 @@ def _batch_errors(
     reject_left: np.ndarray,
 ) -> list[InputError]:
     """The batch engine's rejections, worded as the reference engine words them."""
+    import numpy as np
+
+    from jiuzhu.domain.engine.batch import REJECT_NONE, REJECT_NOT_IN_FORCE
+    from jiuzhu.domain.engine.reference import not_in_force, other_too_large
+    from jiuzhu.io.claims import InputError
+
     out = []
     for i in np.flatnonzero(reject != REJECT_NONE):
         claim = claims[i]
@@ -294,6 +320,14 @@ def _batch_errors(
 def _from_columns(
     compiled: CompiledPolicy, cc: ColumnarClaims, engine: Engine, table_out: bool
 ) -> Outcome:
+    import numpy as np
+
+    from jiuzhu.domain.engine import explain
+    from jiuzhu.domain.engine.batch import REJECT_NONE, settle_columns
+    from jiuzhu.domain.engine.reference import settle_claims
+    from jiuzhu.io import settlements_columnar
+    from jiuzhu.io.claims_columnar import ColumnarClaims, to_claims
+
     lines = cc.row.tolist()
     if engine is Engine.batch and table_out:
         res = settle_columns(compiled, cc.cols)
@@ -320,5 +354,4 @@ def _from_columns(
     else:
         results = settle_claims(compiled, claims)
     settled, errors = _split(results, lines)
-    table = settlements_columnar.from_settlements(settled) if table_out else None
-    return table, settled, cc.errors + errors
+    return _table(settled) if table_out else None, settled, cc.errors + errors

@@ -11,29 +11,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.table import Table
 
-from jiuzhu.analysis.simulation import (
-    Simulation,
-    changed_parameters,
-    compare,
-    settle_year,
-    to_json,
-)
-from jiuzhu.analysis.tables import TextTable, all_tables
 from jiuzhu.cli.common import EXIT_DATA, EXIT_USAGE, PolicyOpt, fail, get_policy
-from jiuzhu.io.claims_columnar import ColumnarInputError, read_parquet
+
+if TYPE_CHECKING:  # imported where used: `jiuzhu --help` loads this module (performance.md)
+    from rich.console import Console
+    from rich.table import Table
+
+    from jiuzhu.analysis.simulation import Simulation
+    from jiuzhu.analysis.tables import TextTable
 
 ClaimsOpt = Annotated[
     Path,
@@ -74,6 +63,8 @@ def claims_file(path: Path) -> Path:
 
 
 def _rich(t: TextTable) -> Table:
+    from rich.table import Table
+
     table = Table(title=t.title, title_justify="left", show_lines=False)
     for i, name in enumerate(t.columns):
         table.add_column(name, justify="right" if i in t.numeric else "left")
@@ -84,6 +75,8 @@ def _rich(t: TextTable) -> Table:
 
 def show(console: Console, sim: Simulation, header: list[str]) -> None:
     """The tables a person reads in the terminal, with their notes."""
+    from jiuzhu.analysis.tables import all_tables
+
     for line in header:
         console.print(line)
     console.print()
@@ -105,6 +98,18 @@ def simulate(
     top: TopOpt = 10,
 ) -> None:
     """政策模拟：同一年的单据按现行政策和改革方案各结算一次，比较支出、受益人数、保障水平和个人负担。"""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from jiuzhu.analysis.simulation import changed_parameters, compare, settle_year, to_json
+    from jiuzhu.io.claims_columnar import ColumnarInputError, read_parquet
+
     source = claims_file(claims)
     baseline = get_policy(policy, None, None)
     reformed = get_policy(policy, reform, set_)
