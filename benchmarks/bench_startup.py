@@ -78,7 +78,7 @@ def main() -> None:
         ),
     }
     runs: dict[str, list[float]] = {name: [] for name in contenders}
-    for name, (cmd, stdin) in contenders.items():  # warm the page cache once
+    for cmd, stdin in contenders.values():  # warm the page cache once
         _time(cmd, stdin)
     load_before = os.getloadavg()
     for _ in range(args.repeat):
