@@ -38,7 +38,10 @@ from sqlalchemy.orm import Session
 from jiuzhu.domain import districts
 from jiuzhu.domain.ids import looks_like_id, mask_id, mask_ids_in, validate_id
 from jiuzhu.domain.registry import CLAUSE_CERTIFICATE_PERIOD, CLAUSE_CHANGES, Membership
-from jiuzhu.domain.vocabulary import CATEGORY_ZH, Category
+from jiuzhu.domain.vocabulary import CATEGORY_ALIASES, Category
+from jiuzhu.domain.vocabulary import (  # re-exported: the roster names live with the others
+    category_from_text as category_from_text,
+)
 from jiuzhu.storage.db import lock_rosters
 from jiuzhu.storage.models import (
     CategoryMembership,
@@ -81,35 +84,8 @@ CHANGE_ZH = {
 }
 _CHANGE_BY_ZH = {v: k for k, v in CHANGE_ZH.items() if k is not ChangeType.listed}
 
-# The names rosters use for the categories (附件2/3 tick 低保, 特困, 重点优抚), besides the
-# glossary's Chinese names (vocabulary.CATEGORY_ZH) and identifiers.
-CATEGORY_ALIASES: dict[str, Category] = {
-    "低保": Category.dibao,
-    "城乡低保": Category.dibao,
-    "城市低保": Category.dibao,
-    "农村低保": Category.dibao,
-    "最低生活保障家庭成员": Category.dibao,
-    "特困": Category.extreme_poor,
-    "特困供养人员": Category.extreme_poor,
-    "重点优抚": Category.key_veteran,
-    "重点优抚对象": Category.key_veteran,
-    "低边": Category.near_dibao,
-    "低保边缘": Category.near_dibao,
-    "建档立卡": Category.registered_poor,
-    "低收入": Category.low_income,
-}
 _TICKABLE = ("低保", "特困", "重点优抚")
 _TICKS = "☑✓√■✔☒▣▪●"
-
-
-def category_from_text(text: str) -> Category | None:
-    value = text.strip()
-    if value in CATEGORY_ALIASES:
-        return CATEGORY_ALIASES[value]
-    for category, zh in CATEGORY_ZH.items():
-        if value in (zh, category.value):
-            return category
-    return None
 
 
 def mask_value(text: str) -> str:
