@@ -13,6 +13,7 @@ from jiuzhu.cli import (
     settle_cmd,
     simulate_cmd,
     synth_cmd,
+    template_cmd,
 )
 from jiuzhu.cli.common import (
     EXIT_DATA,
@@ -46,6 +47,7 @@ app.add_typer(certificate_cmd.certificate_app, name="certificate")
 app.command("serve")(service_cmd.serve)
 app.add_typer(service_cmd.token_app, name="token")
 app.command("enrolment")(enrolment)
+app.command("template")(template_cmd.template)
 
 
 @app.command()

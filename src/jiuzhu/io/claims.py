@@ -351,16 +351,28 @@ def parse_lines(lines: Iterable[str], complete: Callable[[Any], Any] | None = No
     """Parse JSONL. Blank lines are skipped; a repeated claim_id is an error for the repeat.
     ``complete``, when given, sees each decoded record before it is checked (the
     registry's categories for a claim that gives none: ``io/registry_categories.py``)."""
-    out = Parsed([], [])
-    seen: dict[str, int] = {}
+    decoded: list[tuple[int, Any]] = []
+    errors: list[InputError] = []
     for n, text in enumerate(lines, start=1):
         if not text.strip():
             continue
         try:
-            data = json.loads(text)
+            decoded.append((n, json.loads(text)))
         except json.JSONDecodeError as err:
-            out.errors.append(InputError(n, None, "", json_reason(err)))
-            continue
+            errors.append(InputError(n, None, "", json_reason(err)))
+    parsed = parse_records(decoded, complete)
+    parsed.errors = sorted(errors + parsed.errors, key=lambda e: e.line)
+    return parsed
+
+
+def parse_records(
+    records: Iterable[tuple[int, Any]], complete: Callable[[Any], Any] | None = None
+) -> Parsed:
+    """Check records already decoded (from JSON lines or the rows of a table), each with
+    its line or row number; a repeated claim_id is an error for the repeat."""
+    out = Parsed([], [])
+    seen: dict[str, int] = {}
+    for n, data in records:
         result = parse_record(data if complete is None else complete(data), n)
         if isinstance(result, list):
             out.errors.extend(result)

@@ -24,32 +24,32 @@ The API, in the order a caller needs it::
     add_sheet(workbook, sheet)          # the same formatting into a workbook of your own
     write_cell(ws, row, column, value, kind)   # one cell, safely, with its number format
     yuan(fen) -> Decimal                # the value of a money cell
+    read_rows(path) -> rows             # the first sheet of an XLSX, or a CSV, as values
 
 Values: ``money`` cells take ``Decimal`` yuan (``yuan(fen)``; never a float), ``integer``
 cells ``int``, ``percent`` cells a ``Decimal`` fraction (``Decimal("0.1234")`` shows
 12.34%), ``date`` cells ``datetime.date``, ``text``/``wrap`` cells ``str``. ``None`` is an
-empty cell. openpyxl is imported here at module level: import this module inside the
-function that writes (the command line starts without it).
+empty cell. openpyxl is imported inside the functions that need it, so importing this
+module costs nothing at the command line's start.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import Cell as XlCell
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.properties import PageSetupProperties
-from openpyxl.worksheet.worksheet import Worksheet
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import Cell as XlCell
+    from openpyxl.worksheet.worksheet import Worksheet
 
 Kind = Literal["text", "wrap", "money", "integer", "percent", "date"]
 Value = str | int | Decimal | dt.date | None
@@ -75,13 +75,11 @@ MAX_ROWS = 1_048_576
 """Excel's limit of rows per worksheet."""
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START_PATTERN = r"^[=+\-@\t\r]"
+"""The same rule as a regular expression, for columnar writers (Polars)."""
 _PLAIN_NUMBER = re.compile(r"^[+-]?[0-9][0-9,]*(\.[0-9]+)?$")
 
-_HEADER_FONT = Font(bold=True)
-_HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
-_THIN = Side(style="thin", color="808080")
-_HEADER_BORDER = Border(top=_THIN, bottom=_THIN, left=_THIN, right=_THIN)
-_TITLE_FONT = Font(bold=True, size=13)
+HEADER_FILL = "D9E1F2"
 
 
 @dataclass(frozen=True)
@@ -94,6 +92,8 @@ class Column:
     """Sum it in the 合计 row (``money`` and ``integer`` columns only)."""
     width: float | None = None
     """In characters; ``None`` fits the content."""
+    choices: tuple[str, ...] = ()
+    """Values offered in a drop-down list (others may still be typed): for templates."""
 
     def __post_init__(self) -> None:
         if self.total and self.kind not in ("money", "integer"):
@@ -108,8 +108,8 @@ class Sheet:
     """The worksheet's tab (Excel allows 31 characters, no ``[]:*?/\\``)."""
     columns: Sequence[Column]
     rows: Sequence[Sequence[Value]]
-    title: str | None = None
-    """A heading line above the header (XLSX only)."""
+    title: str | Sequence[str] | None = None
+    """A heading above the header, or several lines of one (XLSX only)."""
     notes: Sequence[str] = field(default_factory=tuple)
     """Lines below the table: sources, definitions, the date made (XLSX only)."""
     total_label: str = "合计"
@@ -123,6 +123,10 @@ class Sheet:
 
 class TooManyRows(ValueError):
     """A sheet longer than Excel can open."""
+
+
+class TableFileError(ValueError):
+    """A CSV or XLSX file that cannot be read as a table at all (the reason in Chinese)."""
 
 
 def yuan(fen: int) -> Decimal:
@@ -161,6 +165,30 @@ def from_csv_text(text: str) -> str:
     return text
 
 
+_DATE_PATTERNS = (
+    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
+    re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
+    re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+
+
+def parse_date(text: str) -> dt.date | None:
+    """A date as people write it in a cell: 2019-08-01, 2019/8/1, 2019.8.1, 2019年8月1日,
+    20190801 (a time of 00:00:00 after it is ignored); ``None`` if none or impossible."""
+    value = re.sub(r"\s+", "", text)
+    value = value.removesuffix("00:00:00").removesuffix("T")
+    for pattern in _DATE_PATTERNS:
+        m = pattern.match(value)
+        if m:
+            try:
+                return dt.date(int(m[1]), int(m[2]), int(m[3]))
+            except ValueError:
+                return None
+    return None
+
+
 def display_width(text: str) -> int:
     """Columns the text takes in a spreadsheet or terminal: CJK characters count two."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
@@ -168,6 +196,9 @@ def display_width(text: str) -> int:
 
 def write_cell(ws: Worksheet, row: int, column: int, value: Value, kind: Kind = "text") -> XlCell:
     """Write one cell: text as text (never a formula), numbers with their format."""
+    from openpyxl.cell.cell import Cell as XlCell
+    from openpyxl.styles import Alignment
+
     cell = ws.cell(row=row, column=column)
     assert isinstance(cell, XlCell), "cells are written before any merge"
     if value is None:
@@ -240,24 +271,31 @@ def totals(sheet: Sheet) -> list[Value]:
 
 def add_sheet(wb: Workbook, sheet: Sheet) -> Worksheet:
     """Write ``sheet`` as a new worksheet of ``wb``, formatted for people."""
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+
+    bold = Font(bold=True)
+    thin = Side(style="thin", color="808080")
     if len(sheet.rows) + 4 + len(sheet.notes) > MAX_ROWS:
         raise TooManyRows(
             f"{sheet.name} 有 {len(sheet.rows)} 行，超过 XLSX 工作表的上限 {MAX_ROWS} 行"
         )
     ws: Worksheet = wb.create_sheet(sheet.name)
     ncols = len(sheet.columns)
-    row = 1
-    if sheet.title:
-        write_cell(ws, 1, 1, sheet.title).font = _TITLE_FONT
+    row = 0
+    titles = [sheet.title] if isinstance(sheet.title, str) else list(sheet.title or ())
+    for n, line in enumerate(titles):
+        row += 1
+        write_cell(ws, row, 1, line).font = Font(bold=True, size=13 if n == 0 else 11)
         if ncols > 1:
-            ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=ncols)
-        row = 2
+            ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=ncols)
+    row += 1
     header_row = row
     for c, col in enumerate(sheet.columns, start=1):
         cell = write_cell(ws, header_row, c, col.header)
-        cell.font = _HEADER_FONT
-        cell.fill = _HEADER_FILL
-        cell.border = _HEADER_BORDER
+        cell.font = bold
+        cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
+        cell.border = Border(top=thin, bottom=thin, left=thin, right=thin)
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     for values in sheet.rows:
         row += 1
@@ -267,7 +305,7 @@ def add_sheet(wb: Workbook, sheet: Sheet) -> Worksheet:
     if sheet.has_total:
         row += 1
         for c, (col, value) in enumerate(zip(sheet.columns, totals(sheet), strict=True), 1):
-            write_cell(ws, row, c, value, col.kind).font = _HEADER_FONT
+            write_cell(ws, row, c, value, col.kind).font = bold
     if sheet.notes:
         row += 1
         for note in sheet.notes:
@@ -278,6 +316,7 @@ def add_sheet(wb: Workbook, sheet: Sheet) -> Worksheet:
         ws.column_dimensions[get_column_letter(c)].width = width
     last = get_column_letter(max(ncols, 1))
     ws.freeze_panes = f"A{header_row + 1}"
+    _choices(ws, sheet, header_row)
     ws.auto_filter.ref = f"A{header_row}:{last}{max(last_data, header_row)}"
     _print_setup(
         ws, header_row, sheet.landscape if sheet.landscape is not None else sum(widths) > 95
@@ -285,8 +324,27 @@ def add_sheet(wb: Workbook, sheet: Sheet) -> Worksheet:
     return ws
 
 
+def _choices(ws: Worksheet, sheet: Sheet, header_row: int, rows: int = 1000) -> None:
+    """Drop-down lists for the columns that offer choices (a template's next ``rows``)."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    for c, col in enumerate(sheet.columns, start=1):
+        if not col.choices:
+            continue
+        listed = DataValidation(
+            type="list", formula1='"' + ",".join(col.choices) + '"', allow_blank=True
+        )
+        listed.showErrorMessage = False  # a choice not listed (低保 for 低保对象) is allowed
+        letter = get_column_letter(c)
+        listed.add(f"{letter}{header_row + 1}:{letter}{header_row + rows}")
+        ws.add_data_validation(listed)
+
+
 def _print_setup(ws: Worksheet, header_row: int, landscape: bool) -> None:
     """A4, fit to the page width (as many pages down as it takes), header on every page."""
+    from openpyxl.worksheet.properties import PageSetupProperties
+
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.page_setup.fitToWidth = 1
@@ -303,6 +361,8 @@ def _print_setup(ws: Worksheet, header_row: int, landscape: bool) -> None:
 
 def new_workbook() -> Workbook:
     """An empty workbook (without openpyxl's default blank sheet)."""
+    from openpyxl import Workbook
+
     wb = Workbook()
     default = wb.active
     if default is not None:
@@ -328,3 +388,50 @@ def write_csv(path: str | Path, sheet: Sheet) -> None:
         kinds = [c.kind for c in sheet.columns]
         for r in sheet.rows:
             out.writerow([csv_text(v, k) for v, k in zip(r, kinds, strict=True)])
+
+
+TABLE_SUFFIXES = (".csv", ".xlsx")
+
+
+def read_rows(path: Path) -> list[list[object]]:
+    """Every row of a table file: the first worksheet of an XLSX (cell values as openpyxl
+    gives them: ``str``, ``int``, ``float``, ``datetime``, ``None``; formulas as their
+    last computed value), or a CSV (UTF-8 with or without BOM, else GB18030, as Excel
+    saves it on a Chinese system; every value a ``str``, ``from_csv_text`` applied)."""
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        from jiuzhu.io.oserrors import reason
+
+        raise TableFileError(f"无法读取文件 {path.name}：{reason(err)}") from None
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return _xlsx_rows(path, data)
+    if suffix not in (".csv", ".txt"):
+        raise TableFileError(f"不支持的文件类型「{suffix or '无扩展名'}」：请用 CSV 或 XLSX 文件")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # pragma: no cover - gb18030 decodes almost anything
+        raise TableFileError(f"{path.name} 既不是 UTF-8 也不是 GB18030/GBK 编码")
+    return [[from_csv_text(c.strip()) for c in row] for row in csv.reader(io.StringIO(text))]
+
+
+def _xlsx_rows(path: Path, data: bytes) -> list[list[object]]:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # zipfile, XML and openpyxl errors alike: the file is not a workbook
+        raise TableFileError(
+            f"无法读取 XLSX 文件 {path.name}：不是有效的 XLSX 工作簿"
+            "（文件可能已损坏，或是 .xls 等其他格式，请在 Excel 中另存为 .xlsx）"
+        ) from None
+    try:
+        ws = wb.worksheets[0]
+        return [list(row) for row in ws.iter_rows(values_only=True)]
+    finally:
+        wb.close()
