@@ -38,7 +38,12 @@ OverrideOpt = Annotated[
     ),
 ]
 SetOpt = Annotated[
-    list[str] | None, typer.Option("--set", help="覆盖单个取值：path=value（可多次）")
+    list[str] | None,
+    typer.Option(
+        "--set",
+        metavar="位置=取值",
+        help="覆盖单个取值，如 benefits.medical_assistance.schedules.near_poor.rate=60%（可多次）",
+    ),
 ]
 
 EXIT_DATA = 1

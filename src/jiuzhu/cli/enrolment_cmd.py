@@ -185,13 +185,13 @@ def enrolment(
     )
 
     console = Console()
-    table = Table(title=title, title_justify="left")
-    table.add_column("资助类别")
-    table.add_column("资助方式")
-    table.add_column("人数", justify="right")
-    table.add_column("资助金额（元）", justify="right")
+    table = Table(title=f"{title}\n金额单位：元", title_justify="left")
+    table.add_column("资助类别", overflow="fold")
+    table.add_column("资助方式", overflow="fold")
+    table.add_column("人数", justify="right", no_wrap=True)
+    table.add_column("资助金额", justify="right", no_wrap=True)
     for p in pays:
-        table.add_column(f"{payer_zh(p)}（元）", justify="right")
+        table.add_column(payer_zh(p), justify="right", overflow="fold")
     totals = totals_by_category(rows, pays)
     kinds = {r.subsidy.category: KIND_ZH[r.subsidy.kind] for r in rows}
     all_people = all_amount = 0

@@ -15,6 +15,7 @@ from jiuzhu.cli import (
     synth_cmd,
     template_cmd,
 )
+from jiuzhu.cli.chinese import ChineseGroup
 from jiuzhu.cli.common import (
     EXIT_DATA,
     InputOpt,
@@ -30,6 +31,7 @@ from jiuzhu.cli.enrolment_cmd import enrolment
 from jiuzhu.cli.render import render_settlement
 
 app = typer.Typer(
+    cls=ChineseGroup,  # help pages and usage errors in Chinese, for every command below
     help="jiuzhu（救助）：医疗救助“一站式”结算、政策文件与解释。",
     no_args_is_help=True,
     add_completion=False,

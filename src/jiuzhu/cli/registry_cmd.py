@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 DbOpt = Annotated[
     str | None,
     typer.Option(
-        "--db", help="数据库 URL（默认：环境变量 JIUZHU_DB，否则 SQLite 文件 ./jiuzhu.db）"
+        "--db",
+        metavar="URL|文件",
+        help="数据库 URL 或 SQLite 文件（默认：环境变量 JIUZHU_DB，否则 ./jiuzhu.db）",
     ),
 ]
 

@@ -81,7 +81,7 @@ DaskOpt = Annotated[
     str | None,
     typer.Option(
         "--dask",
-        metavar="local:N|tcp://HOST:PORT",
+        metavar="local:进程数|tcp://主机:端口",
         help="按人分区在 Dask 集群上结算，结果相同（须 --engine batch，输入输出均为 .parquet）："
         "local:N 为本机 N 个进程；tcp://主机:8786 为已有集群，各节点须能以同一路径读取输入"
         "（见 docs/distributed.md）",
