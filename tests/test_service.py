@@ -126,8 +126,7 @@ def test_bad_input_names_the_field_and_writes_nothing(api: Api) -> None:
         "errors": [
             {
                 "field": "total",
-                "message": "总费用 1.00 不等于 full_self_pay + partial_self_pay"
-                " + policy_scope = 20000.00",
+                "message": "医疗总费用 1.00 不等于 全自费 + 先行自付 + 政策范围内费用 = 20000.00",
             }
         ]
     }

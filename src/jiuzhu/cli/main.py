@@ -22,10 +22,13 @@ from jiuzhu.cli import (
     settle_cmd,
     simulate_cmd,
     synth_cmd,
+    template_cmd,
 )
+from jiuzhu.cli.chinese import ChineseGroup
 from jiuzhu.cli.enrolment_cmd import enrolment
 
 app = typer.Typer(
+    cls=ChineseGroup,  # help pages and usage errors in Chinese, for every command below
     help="jiuzhu（救助）：医疗救助“一站式”结算、政策文件与解释。",
     no_args_is_help=True,
     add_completion=False,
@@ -45,6 +48,7 @@ app.add_typer(certificate_cmd.certificate_app, name="certificate")
 app.command("serve")(service_cmd.serve)
 app.add_typer(service_cmd.token_app, name="token")
 app.command("enrolment")(enrolment)
+app.command("template")(template_cmd.template)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -31,7 +31,16 @@ from jiuzhu.domain.engine.columns import (
     date_of,
 )
 from jiuzhu.domain.money import Fen, format_yuan
-from jiuzhu.io.claims import MAX_CLAIM_FEN, InputError
+from jiuzhu.domain.vocabulary import CATEGORY_ALIASES, CATEGORY_ZH, VISIT_ALIASES, VISIT_ZH
+from jiuzhu.io.claims import (
+    BOTH_CATEGORIES,
+    MAX_CLAIM_FEN,
+    SPAN_REVERSED,
+    InputError,
+    split_mismatch,
+    unknown_category,
+    unknown_visit,
+)
 
 MONEY_COLUMNS = ("total", "full_self_pay", "partial_self_pay", "policy_scope")
 OPTIONAL_MONEY = ("other_payments", "basic_insurance", "critical_illness_insurance")
@@ -53,6 +62,42 @@ class ColumnarInputError(ValueError):
     """The file as a whole cannot be read (missing or mistyped columns)."""
 
 
+# Chinese names and short names people write, to the identifiers (as in JSON lines)
+CATEGORY_TEXT = {
+    **{zh: c.value for c, zh in CATEGORY_ZH.items()},
+    **{alias: c.value for alias, c in CATEGORY_ALIASES.items()},
+}
+VISIT_TEXT = {
+    **{zh: v.value for v, zh in VISIT_ZH.items()},
+    **{alias: v.value for alias, v in VISIT_ALIASES.items()},
+}
+
+
+def type_zh(dtype: pl.DataType) -> str:
+    """A column type as a person calls it (Polars names its types in English)."""
+    if isinstance(dtype, pl.Decimal):
+        return "定点小数"
+    if dtype.is_float():
+        return "浮点数"
+    if dtype.is_integer():
+        return "整数"
+    if dtype == pl.Boolean:
+        return "布尔值（是/否）"
+    if dtype in (pl.Utf8, pl.Categorical):
+        return "文本"
+    if dtype == pl.Date:
+        return "日期"
+    if dtype.is_temporal():
+        return "日期时间"
+    if isinstance(dtype, pl.List):
+        return "列表"
+    if isinstance(dtype, pl.Struct):
+        return "结构"
+    if dtype == pl.Null:
+        return "空值"
+    return "其他类型"
+
+
 @dataclass(slots=True)
 class ColumnarClaims:
     """The good rows as columns, their ids and row numbers, and the bad rows' errors."""
@@ -70,8 +115,12 @@ class ColumnarClaims:
 def read_parquet(path: str | Path) -> ColumnarClaims:
     try:
         frame = pl.read_parquet(path)
-    except (OSError, pl.exceptions.ComputeError) as err:
-        raise ColumnarInputError(f"无法读取 Parquet 文件 {path}：{err}") from None
+    except FileNotFoundError:
+        raise ColumnarInputError(f"无法读取 Parquet 文件 {path}：找不到文件") from None
+    except (OSError, pl.exceptions.PolarsError):
+        raise ColumnarInputError(
+            f"无法读取 Parquet 文件 {path}：文件已损坏或不是 Parquet 格式"
+        ) from None
     return from_frame(frame)
 
 
@@ -85,11 +134,14 @@ def _schema(frame: pl.DataFrame) -> None:
     for name in (*MONEY_COLUMNS, *OPTIONAL_MONEY):
         if name in frame.columns and not isinstance(frame.schema[name], pl.Decimal):
             raise ColumnarInputError(
-                f"金额列 {name} 须为 Decimal（元，两位小数），实际为 {frame.schema[name]}"
+                f"金额列 {name} 须为定点小数（Decimal，元，两位小数），"
+                f"实际为{type_zh(frame.schema[name])}"
             )
     for name in ("settlement_date", "admission_date"):
         if frame.schema[name] != pl.Date:
-            raise ColumnarInputError(f"日期列 {name} 须为 Date 类型，实际为 {frame.schema[name]}")
+            raise ColumnarInputError(
+                f"日期列 {name} 须为日期类型，实际为{type_zh(frame.schema[name])}"
+            )
 
 
 _FEN_BOUND = 10**17
@@ -196,6 +248,7 @@ class _Columns:
         money = [*MONEY_COLUMNS, *optional_money]
         exprs = {name: _fen(name, frame.schema[name], frame) for name in money}
         visit_codes = {v.value: code for v, code in VISIT_CODE.items()}
+        visit_codes |= {text: visit_codes[v] for text, v in VISIT_TEXT.items()}  # 住院
         exprs["visit"] = (
             pl.col("visit_type")
             .cast(pl.Utf8, strict=False)
@@ -270,7 +323,7 @@ def _checks(w: _Columns, optional_money: list[str], repeat: np.ndarray) -> list[
     out.append(_Check("claim_id", repeat, "重复的 claim_id（与前面的行相同）"))
 
     def visit_message(at: np.ndarray) -> list[str]:
-        return [f"未知的就医类型 {v!r}" for v in w.text("visit_type").gather(at).to_list()]
+        return [unknown_visit(v) for v in w.text("visit_type").gather(at).to_list()]
 
     out.append(_Check("visit_type", w["visit"] < 0, visit_message))
     level = w["level"]
@@ -298,11 +351,7 @@ def _checks(w: _Columns, optional_money: list[str], repeat: np.ndarray) -> list[
     parts = w["full_self_pay"] + w["partial_self_pay"] + scope
 
     def total_message(at: np.ndarray) -> list[str]:
-        return [
-            f"总费用 {format_yuan(int(t))} 不等于 full_self_pay + partial_self_pay"
-            f" + policy_scope = {format_yuan(int(s))}"
-            for t, s in zip(total[at], parts[at], strict=True)
-        ]
+        return [split_mismatch(int(t), int(s)) for t, s in zip(total[at], parts[at], strict=True)]
 
     out.append(_Check("total", total != parts, total_message))
     bi, cii, other, has_ins = w["bi"], w["cii"], w["other"], w["has_insurance"]
@@ -360,7 +409,9 @@ def from_frame(frame: pl.DataFrame) -> ColumnarClaims:
     _schema(frame)
     for name in ("referred", *FLAGS):
         if name in frame.columns and frame[name].dtype != pl.Boolean:
-            raise ColumnarInputError(f"列 {name} 须为布尔类型，实际为 {frame[name].dtype}")
+            raise ColumnarInputError(
+                f"列 {name} 须为布尔值（是/否），实际为{type_zh(frame[name].dtype)}"
+            )
     n = frame.height
     optional_money = [name for name in OPTIONAL_MONEY if name in frame.columns]
     w = _Columns(frame, optional_money)
@@ -446,7 +497,7 @@ def _spans(
     has_list = "categories" in frame.columns
     if has_one and has_list:
         both = (~frame["category"].is_null() & ~frame["categories"].is_null()).to_numpy()
-        e.add(both, "category", "须给出 category 或 categories 之一（且只给一个）")
+        e.add(both, "category", BOTH_CATEGORIES)
     if has_one:
         one = frame["category"].cast(pl.Utf8, strict=False)
         given = np.flatnonzero(one.is_not_null().to_numpy())
@@ -467,6 +518,7 @@ def _spans(
         return z, z.astype(np.int8), z.astype(np.int32), z.astype(np.int32)
     spans = pl.concat(pieces)
     codes = {c.value: k for c, k in CATEGORY_CODE.items()}
+    codes |= {text: codes[c] for text, c in CATEGORY_TEXT.items()}  # 低保 → dibao
     code = spans["category"].replace_strict(codes, default=-1, return_dtype=pl.Int8).fill_null(-1)
     known = (code >= 0).to_numpy()
     if not known.all():
@@ -477,13 +529,13 @@ def _spans(
         e.add(
             mask,
             "categories",
-            [f"未知的救助对象类别 {names[int(i)]!r}" for i in np.flatnonzero(mask)],
+            [unknown_category(names[int(i)]) for i in np.flatnonzero(mask)],
         )
     reversed_ = spans.filter(pl.col("valid_to") < pl.col("valid_from"))
     if reversed_.height:
         mask = np.zeros(n, bool)
         mask[reversed_["row"].to_numpy()] = True
-        e.add(mask, "categories", "valid_to 早于 valid_from")
+        e.add(mask, "categories", SPAN_REVERSED)
     if not known.all():
         spans, code = spans.filter(pl.Series(known)), code.filter(pl.Series(known))
     return (
