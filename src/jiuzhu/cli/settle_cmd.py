@@ -158,10 +158,10 @@ def settle(
             fail(f"输入错误：{err}")
         result = _from_columns(compiled, cc, engine, table_out)
     elif is_table(input):
-        result = _from_table(compiled, Path(input), engine, table_out, _registry_hook(registry))
+        result = _from_table(compiled, Path(input), engine, table_out, registry_hook(registry))
     else:
         result = _from_jsonl(
-            compiled, read_input(input), engine, table_out, _registry_hook(registry)
+            compiled, read_input(input), engine, table_out, registry_hook(registry)
         )
     frame, settlements, errors = result
     _write(out_format, output, compiled, frame, settlements)
@@ -304,7 +304,7 @@ def _split(
     return settled, errors
 
 
-def _registry_hook(url: str | None) -> RegistryCategories | None:
+def registry_hook(url: str | None) -> RegistryCategories | None:
     """The registry's categories for claims that give none, read in bulk up front."""
     if url is None:
         return None
