@@ -55,7 +55,10 @@ REQUIRED = (
     *MONEY_COLUMNS,
 )
 FLAGS = ("out_of_area", "out_of_area_filed", "quota_hospital", "late_stage")
-KNOWN = {*REQUIRED, *OPTIONAL_MONEY, *FLAGS, "disease", "category", "categories"}
+ANALYSIS = ("district", "weight")
+"""Columns ``jiuzhu simulate`` reads (the person's 区县 and weight, io/analysis_inputs.py);
+settlement ignores them."""
+KNOWN = {*REQUIRED, *OPTIONAL_MONEY, *FLAGS, *ANALYSIS, "disease", "category", "categories"}
 
 
 class ColumnarInputError(ValueError):

@@ -8,26 +8,21 @@ give the template's name and plain values, and get HTML text or a PDF file.
 
 Fonts: Noto Serif CJK SC (body, as 宋体 on a printed notice) and Noto Sans CJK SC
 (headings and figures, as 黑体), from Debian's ``fonts-noto-cjk``, which the project's
-setup installs (``tools/system-packages``). WeasyPrint finds them through fontconfig and
-embeds the glyphs it uses, so the PDF prints the same anywhere. A machine without them
-would print empty boxes, so ``check_fonts`` refuses first, in words.
+setup installs (``tools/system-packages``; ``io/fonts.py``). WeasyPrint finds them
+through fontconfig and embeds the glyphs it uses, so the PDF prints the same anywhere.
+A machine without them would print empty boxes, so ``check_fonts`` refuses first.
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from jiuzhu.io.fonts import PACKAGE, SANS, SERIF, missing
+
 if TYPE_CHECKING:
     from jinja2 import Environment
-
-SERIF = "Noto Serif CJK SC"
-SANS = "Noto Sans CJK SC"
-FONTS = (SERIF, SANS)
-FONT_PACKAGE = "fonts-noto-cjk"
 
 
 class DocumentError(Exception):
@@ -54,25 +49,12 @@ def render_html(template: str, **context: Any) -> str:
     return _environment().get_template(template).render(**context)
 
 
-def missing_fonts() -> list[str]:
-    """The document fonts fontconfig cannot find (empty when ``fc-list`` is absent:
-    nothing to ask, and WeasyPrint will say what it lacks)."""
-    fc_list = shutil.which("fc-list")
-    if fc_list is None:
-        return []
-    found = subprocess.run(
-        [fc_list, ":lang=zh", "family"], capture_output=True, text=True, check=False
-    ).stdout
-    families = {name.strip() for line in found.splitlines() for name in line.split(",")}
-    return [f for f in FONTS if f not in families]
-
-
 def check_fonts() -> None:
-    missing = missing_fonts()
-    if missing:
+    lacking = missing()
+    if lacking:
         raise DocumentError(
-            "未找到中文字体 " + "、".join(missing) + f"（Debian 软件包 {FONT_PACKAGE}）："
-            "请以 root 运行 tools/system-packages install，或 apt-get install " + FONT_PACKAGE
+            "未找到中文字体 " + "、".join(lacking) + f"（Debian 软件包 {PACKAGE}）："
+            "请以 root 运行 tools/system-packages install，或 apt-get install " + PACKAGE
         )
 
 
