@@ -439,31 +439,26 @@ def _batch_errors(
 def _from_columns(
     compiled: CompiledPolicy, cc: ColumnarClaims, engine: Engine, table_out: bool
 ) -> Outcome:
-    import numpy as np
-
     from jiuzhu.domain.engine import explain
-    from jiuzhu.domain.engine.batch import REJECT_NONE, settle_columns
+    from jiuzhu.domain.engine.batch import settle_columns
     from jiuzhu.domain.engine.reference import settle_claims
-    from jiuzhu.io import settlements_columnar
     from jiuzhu.io.claims_columnar import ColumnarClaims, to_claims
 
     lines = cc.row.tolist()
     if engine is Engine.batch and table_out:
-        res = settle_columns(compiled, cc.cols)
-        ok = res.reject == REJECT_NONE
-        frame = settlements_columnar.from_batch(
-            cc.claim_id, cc.person_id, compiled.policy.id, cc.cols.total, res, ok
-        )
-        bad = np.flatnonzero(~ok)
-        rejected = ColumnarClaims(
+        from jiuzhu.batch_parts import settle_table
+
+        frame, rejected = settle_table(compiled, cc)  # parts of whole persons, two at a time
+        bad = rejected.index
+        rejected_claims = ColumnarClaims(
             cc.cols.take(bad), cc.claim_id.gather(bad), cc.person_id.gather(bad), cc.row[bad], []
         )
         errors = _batch_errors(
             compiled,
-            to_claims(rejected),
+            to_claims(rejected_claims),
             cc.row[bad].tolist(),
-            res.reject[bad],
-            res.reject_left[bad],
+            rejected.reject,
+            rejected.reject_left,
         )
         return frame, [], cc.errors + errors
     claims = to_claims(cc)
