@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from jiuzhu.batch_parts import parts, settle_table
+from jiuzhu.batch_parts import parts, settle_table, write_parquet
 from jiuzhu.domain.engine.batch import REJECT_NONE, settle_columns
 from jiuzhu.io import settlements_columnar
 from jiuzhu.io.claims_columnar import read_parquet
@@ -53,3 +53,8 @@ def test_parts_equal_the_whole(policy_id: str, year: int, tmp_path: Path) -> Non
         assert table.equals(whole)
         assert rejected.index.tolist() == np.flatnonzero(~ok).tolist()
         assert rejected.reject.tolist() == res.reject[~ok].tolist()
+        # streamed: each part written while the next settle, the same file read back
+        out = tmp_path / f"streamed-{size}.parquet"
+        rejected = write_parquet(c, cc, out, size=size, workers=2)
+        assert pl.read_parquet(out).equals(whole)
+        assert rejected.index.tolist() == np.flatnonzero(~ok).tolist()

@@ -8,14 +8,22 @@ docs/distributed.md). Here the parts are contiguous row ranges cut at person bou
 settled on a small thread pool: NumPy and Polars release the interpreter lock in their
 loops, so one part's settlement runs while another part's table is built, on both cores.
 A file whose persons are not grouped is settled in one part, as before.
+
+``write_parquet`` also overlaps the writing: the parts are the batches of a Polars lazy
+source (``polars.io.plugins.register_io_source``) that ``sink_parquet`` compresses and
+writes while the next parts settle, instead of settling everything and then writing
+(docs/performance.md). The plugin interface is marked unstable by Polars; if it is not
+there, the table is collected and written whole, with the same bytes.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import pairwise
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -83,6 +91,48 @@ def settle_table(
         np.concatenate([r.reject_left for _, r in done]),
     )
     return pl.concat(frames, rechunk=False), rejected
+
+
+def write_parquet(
+    compiled: CompiledPolicy,
+    cc: ColumnarClaims,
+    path: Path,
+    *,
+    workers: int | None = None,
+    size: int = PART_CLAIMS,
+) -> Rejected:
+    """Settle and write the settlement table to ``path`` (Parquet), part by part."""
+    ranges = parts(cc.cols.person, size) or [(0, 0)]
+    threads = max(1, min(workers or os.cpu_count() or 1, 2, len(ranges)))
+    found: list[Rejected] = []
+
+    def one(r: tuple[int, int]) -> pl.DataFrame:
+        a, b = r
+        frame, rejected = _table(compiled, cc, a, b, settle_columns(compiled, cc.cols.slice(a, b)))
+        found.append(rejected)
+        return frame
+
+    with ThreadPoolExecutor(threads, thread_name_prefix="settle") as pool:
+        tables = pool.map(one, ranges)  # in order, two parts ahead of the writer
+        try:
+            from polars.io.plugins import register_io_source
+        except ImportError:  # pragma: no cover - the unstable interface moved
+            settlements_columnar.write(pl.concat(list(tables), rechunk=False), path)
+        else:
+            first = next(tables)
+
+            def batches(*_: object) -> Iterator[pl.DataFrame]:
+                yield first
+                yield from tables
+
+            lazy = register_io_source(batches, schema=first.schema)
+            lazy.sink_parquet(path, **settlements_columnar.PARQUET_OPTIONS, engine="streaming")
+    found.sort(key=lambda r: int(r.index[0]) if r.index.size else -1)
+    return Rejected(
+        np.concatenate([r.index for r in found]),
+        np.concatenate([r.reject for r in found]),
+        np.concatenate([r.reject_left for r in found]),
+    )
 
 
 def _table(

@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # imported where used: `jiuzhu --help` and a one-claim JSONL 
     import numpy as np
     import polars as pl
 
+    from jiuzhu.batch_parts import Rejected
     from jiuzhu.domain.claims import Claim
     from jiuzhu.domain.engine.reference import ClaimRejected
     from jiuzhu.domain.engine.rules import CompiledPolicy
@@ -147,6 +148,7 @@ def settle(
     cluster = _dask_target(dask, engine, input, output) if dask is not None else None
     compiled = get_policy(policy, override, set_)
     table_out = out_format in ("parquet", "csv")
+    streamed = False
     if cluster is not None:
         result = _on_dask(compiled, policy, override, set_, input, cluster)
     elif is_parquet(input):
@@ -156,7 +158,11 @@ def settle(
             cc = read_parquet(input)
         except ColumnarInputError as err:
             fail(f"输入错误：{err}")
-        result = _from_columns(compiled, cc, engine, table_out)
+        if engine is Engine.batch and out_format == "parquet" and output != "-":
+            streamed = True  # written part by part while the next parts settle
+            result = _stream_parquet(compiled, cc, Path(output))
+        else:
+            result = _from_columns(compiled, cc, engine, table_out)
     elif is_table(input):
         result = _from_table(compiled, Path(input), engine, table_out, registry_hook(registry))
     else:
@@ -164,7 +170,8 @@ def settle(
             compiled, read_input(input), engine, table_out, registry_hook(registry)
         )
     frame, settlements, errors = result
-    _write(out_format, output, compiled, frame, settlements)
+    if not streamed:
+        _write(out_format, output, compiled, frame, settlements)
     errors.sort(key=lambda e: e.line)
     report_errors(errors)
     if errors_file is not None:
@@ -436,31 +443,45 @@ def _batch_errors(
     return out
 
 
+def _stream_parquet(compiled: CompiledPolicy, cc: ColumnarClaims, output: Path) -> Outcome:
+    """Parquet to Parquet by the batch engine: settled in parts of whole persons, each part
+    written as the next ones settle (``batch_parts.write_parquet``)."""
+    from jiuzhu.batch_parts import write_parquet
+
+    with written(output, "输出文件") as tmp:
+        rejected = write_parquet(compiled, cc, tmp)
+    return None, [], cc.errors + _rejections(compiled, cc, rejected)
+
+
+def _rejections(
+    compiled: CompiledPolicy, cc: ColumnarClaims, rejected: Rejected
+) -> list[InputError]:
+    """The engine's rejections of a columnar table's rows, in the reference engine's words."""
+    from jiuzhu.io.claims_columnar import ColumnarClaims, to_claims
+
+    bad = rejected.index
+    claims = ColumnarClaims(
+        cc.cols.take(bad), cc.claim_id.gather(bad), cc.person_id.gather(bad), cc.row[bad], []
+    )
+    return _batch_errors(
+        compiled, to_claims(claims), cc.row[bad].tolist(), rejected.reject, rejected.reject_left
+    )
+
+
 def _from_columns(
     compiled: CompiledPolicy, cc: ColumnarClaims, engine: Engine, table_out: bool
 ) -> Outcome:
     from jiuzhu.domain.engine import explain
     from jiuzhu.domain.engine.batch import settle_columns
     from jiuzhu.domain.engine.reference import settle_claims
-    from jiuzhu.io.claims_columnar import ColumnarClaims, to_claims
+    from jiuzhu.io.claims_columnar import to_claims
 
     lines = cc.row.tolist()
     if engine is Engine.batch and table_out:
         from jiuzhu.batch_parts import settle_table
 
         frame, rejected = settle_table(compiled, cc)  # parts of whole persons, two at a time
-        bad = rejected.index
-        rejected_claims = ColumnarClaims(
-            cc.cols.take(bad), cc.claim_id.gather(bad), cc.person_id.gather(bad), cc.row[bad], []
-        )
-        errors = _batch_errors(
-            compiled,
-            to_claims(rejected_claims),
-            cc.row[bad].tolist(),
-            rejected.reject,
-            rejected.reject_left,
-        )
-        return frame, [], cc.errors + errors
+        return frame, [], cc.errors + _rejections(compiled, cc, rejected)
     claims = to_claims(cc)
     if engine is Engine.batch:
         res = settle_columns(compiled, cc.cols, snapshots=True)

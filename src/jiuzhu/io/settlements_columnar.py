@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -94,5 +95,9 @@ def _frame(
     ).hstack(money)
 
 
+PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "statistics": True}
+"""How settlement tables are written (``write``, and ``batch_parts`` streaming them)."""
+
+
 def write(frame: pl.DataFrame, path: str | Path) -> None:
-    frame.write_parquet(path, compression="zstd", statistics=True)
+    frame.write_parquet(path, **PARQUET_OPTIONS)
