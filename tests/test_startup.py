@@ -61,7 +61,8 @@ def test_help_loads_no_heavy_library(args: list[str]) -> None:
     assert loaded.isdisjoint(HEAVY), loaded & set(HEAVY)
 
 
-def test_one_claim_settle_loads_no_heavy_library() -> None:
+@pytest.mark.parametrize("command", ["settle", "explain"])
+def test_one_claim_settle_loads_no_heavy_library(command: str) -> None:
     claim = {
         "claim_id": "c1",
         "person_id": "p1",
@@ -77,7 +78,7 @@ def test_one_claim_settle_loads_no_heavy_library() -> None:
         "policy_scope": "27000.00",
     }
     loaded, out = _loaded(
-        "settle", "--policy", "liaocheng-2023", "--input", "-", stdin=json.dumps(claim) + "\n"
+        command, "--policy", "liaocheng-2023", "--input", "-", stdin=json.dumps(claim) + "\n"
     )
-    assert json.loads(out)["claim_id"] == "c1"
+    assert "c1" in out
     assert loaded.isdisjoint(HEAVY), loaded & set(HEAVY)

@@ -170,11 +170,13 @@ def _statements(
     from jiuzhu.domain.engine.reference import ClaimRejected, settle_claims
     from jiuzhu.domain.statement import claim_statement
     from jiuzhu.io.claims import InputError, parse_records
-    from jiuzhu.io.registry_categories import gives_no_category
 
     records, errors = _read(input)
-    from_registry = {n for n, r in records.items() if registry is not None and gives_no_category(r)}
-    if registry is not None:
+    from_registry: set[int] = set()
+    if registry is not None:  # (the registry's module loads SQLAlchemy: only when asked)
+        from jiuzhu.io.registry_categories import gives_no_category
+
+        from_registry = {n for n, r in records.items() if gives_no_category(r)}
         registry.prefetch(records.values())
         registry.engine.dispose()
     parsed = parse_records(sorted(records.items()), registry)
