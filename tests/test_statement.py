@@ -21,7 +21,7 @@ from jiuzhu.domain.engine.reference import ClaimRejected, settle_claims
 from jiuzhu.domain.engine.settlement import Settlement
 from jiuzhu.domain.ids import mask_id
 from jiuzhu.domain.money import Fen
-from jiuzhu.domain.statement import split_personal
+from jiuzhu.domain.statement import on_all_left, split_personal
 from jiuzhu.domain.vocabulary import Benefit, Category, VisitType
 from tests.cli_helpers import invoke, jsonl
 from tests.db_fixtures import db_url
@@ -81,14 +81,37 @@ def test_payments_cover_the_policy_scope_first() -> None:
 
 
 def test_what_is_paid_beyond_the_policy_scope_covers_partial_then_full_self_pay() -> None:
-    """茂名's 二次医疗救助 pays on all that is left: 1800.00 bill (300.00 全自费, 500.00
-    先行自付, 1000.00 政策范围内), 1200.00 paid → 0.00, 300.00, 300.00; 1700.00 paid →
-    0.00, 0.00, 100.00."""
+    """1800.00 bill (300.00 全自费, 500.00 先行自付, 1000.00 政策范围内): 1200.00 paid on
+    policy-scope bases → 0.00, 300.00, 300.00 left; 1700.00 → 0.00, 0.00, 100.00."""
     claim = _claim(180_000, 30_000, 50_000)
-    split = split_personal(claim, _paid(claim, basic_insurance=80_000, secondary_assistance=40_000))
+    split = split_personal(claim, _paid(claim, basic_insurance=80_000, medical_assistance=40_000))
     assert (split.policy_scope, split.partial_self_pay, split.full_self_pay) == (0, 30_000, 30_000)
-    split = split_personal(claim, _paid(claim, basic_insurance=80_000, secondary_assistance=90_000))
+    split = split_personal(claim, _paid(claim, basic_insurance=80_000, medical_assistance=90_000))
     assert (split.policy_scope, split.partial_self_pay, split.full_self_pay) == (0, 0, 10_000)
+
+
+def test_assistance_on_everything_left_covers_the_three_parts_in_proportion() -> None:
+    """茂名's 二次医疗救助 pays on all that is left, out-of-policy cost included: after
+    800.00 of basic insurance, 200.00 + 500.00 + 300.00 are left; its 400.00 covers 40% of
+    each (80.00, 200.00, 120.00), leaving 120.00, 300.00, 180.00. With 333.33 the shares
+    66.666, 166.665, 99.999 round to 66.67, 166.66, 100.00 (largest remainders first)."""
+    claim = _claim(180_000, 30_000, 50_000)
+    spread = frozenset({Benefit.secondary_assistance})
+    s = _paid(claim, basic_insurance=80_000, secondary_assistance=40_000)
+    split = split_personal(claim, s, spread)
+    assert (split.policy_scope, split.partial_self_pay, split.full_self_pay) == (
+        12_000,
+        30_000,
+        18_000,
+    )
+    s = _paid(claim, basic_insurance=80_000, secondary_assistance=33_333)
+    split = split_personal(claim, s, spread)
+    assert (split.policy_scope, split.partial_self_pay, split.full_self_pay) == (
+        20_000 - 6_667,
+        50_000 - 16_666,
+        30_000 - 10_000,
+    )
+    assert split.total == s.personal
 
 
 @pytest.mark.parametrize("policy_id", POLICY_IDS)
@@ -99,7 +122,7 @@ def test_the_three_parts_add_up_to_the_personal_burden(policy_id: str, data: st.
     for claim, result in zip(claims, settle_claims(compiled(policy_id), claims), strict=True):
         if isinstance(result, ClaimRejected):
             continue
-        split = split_personal(claim, result)
+        split = split_personal(claim, result, on_all_left(compiled(policy_id).policy))
         assert split.total == result.personal
         assert 0 <= split.full_self_pay <= claim.full_self_pay
         assert 0 <= split.partial_self_pay <= claim.partial_self_pay

@@ -7,10 +7,13 @@ makes a ``ClaimStatement``; a person's claims of one natural year make a
 ``YearStatement`` with the year's totals.
 
 The personal burden (个人负担 = total − everything paid) is split the way a bill is read:
-what was paid covers the policy-scope cost first (every tier but 二次医疗救助 is computed
-on it), then the class-B share paid first (先行自付), and only then the cost outside the
-catalogue (全自费). What is left of each part is the person's: 政策范围内个人负担,
-先行自付, 全自费; the three add up to 个人负担 exactly.
+what a tier computed on the policy-scope cost paid (the insurances, 医疗救助 and every
+tier whose base is a policy-scope burden) covers the policy-scope cost first, then the
+class-B share paid first (先行自付), and only then the cost outside the catalogue
+(全自费). A tier whose base is everything left, out-of-policy cost included (茂名's
+二次医疗救助, ``BaseKind.all_left``), then covers what is left of the three parts in
+proportion (to the fen, largest remainders first). What is left of each part is the
+person's: 政策范围内个人负担, 先行自付, 全自费; the three add up to 个人负担 exactly.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from dataclasses import dataclass, field
 from jiuzhu.domain.claims import Claim
 from jiuzhu.domain.engine.settlement import Line, Settlement
 from jiuzhu.domain.money import Fen
-from jiuzhu.domain.policy.model import Policy
+from jiuzhu.domain.policy.model import BaseKind, Policy
 from jiuzhu.domain.vocabulary import GRANT_ZH, Benefit
 
 LEVEL_ZH = {1: "一级医院", 2: "二级医院", 3: "三级医院"}
@@ -58,21 +61,39 @@ class PersonalSplit:
 ZERO_SPLIT = PersonalSplit(Fen(0), Fen(0), Fen(0))
 
 
-def split_personal(claim: Claim, settlement: Settlement) -> PersonalSplit:
-    """What the person pays of each part of the bill: payments cover the policy scope
-    first, then 先行自付, then 全自费 (see the module's docstring)."""
-    paid = settlement.paid()
-    scope_covered = min(paid, claim.policy_scope)
-    partial_covered = min(paid - scope_covered, claim.partial_self_pay)
-    full_covered = min(paid - scope_covered - partial_covered, claim.full_self_pay)
-    split = PersonalSplit(
-        Fen(claim.full_self_pay - full_covered),
-        Fen(claim.partial_self_pay - partial_covered),
-        Fen(claim.policy_scope - scope_covered),
-    )
+def split_personal(
+    claim: Claim, settlement: Settlement, on_all_left: frozenset[Benefit] = frozenset()
+) -> PersonalSplit:
+    """What the person pays of each part of the bill (see the module's docstring):
+    payments cover the policy scope first, then 先行自付, then 全自费; what the benefits in
+    ``on_all_left`` paid covers what is then left of the three in proportion."""
+    spread = sum(settlement.amount(b) for b in on_all_left)
+    paid = settlement.paid() - spread
+    left: list[int] = [claim.policy_scope, claim.partial_self_pay, claim.full_self_pay]
+    for k in range(3):  # scope first, then 先行自付, then 全自费
+        covered = min(paid, left[k])
+        left[k] -= covered
+        paid -= covered
+    for k, share in enumerate(_proportional(spread, left)):
+        left[k] -= share
+    split = PersonalSplit(Fen(left[2]), Fen(left[1]), Fen(left[0]))
     if split.total != settlement.personal:  # total = the three parts, and paid ≤ total
         raise ValueError(f"{claim.claim_id}: 个人负担拆分不守恒")
     return split
+
+
+def _proportional(amount: int, parts: Sequence[int]) -> list[int]:
+    """``amount`` (≤ the parts' sum) shared in proportion to ``parts``, in whole fen: the
+    floors, then one fen more to the parts with the largest remainders (never more than
+    a part holds)."""
+    whole = sum(parts)
+    if amount <= 0 or whole <= 0:
+        return [0] * len(parts)
+    shares = [amount * p // whole for p in parts]
+    order = sorted(range(len(parts)), key=lambda k: (-(amount * parts[k] % whole), k))
+    for k in order[: amount - sum(shares)]:
+        shares[k] += 1
+    return shares
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +131,16 @@ class ClaimStatement:
     tiers: tuple[TierRow, ...]
     personal: PersonalSplit
     grant: Fen
+    spread: tuple[str, ...] = ()
+    """The tiers paid on everything left, which cover the three parts in proportion."""
+
+    @property
+    def split_rule(self) -> str:
+        """How 个人负担 was split, in words (for the statement's note)."""
+        rule = "各项支付先抵政策范围内费用，再抵先行自付，最后抵全自费"
+        if self.spread:
+            rule += f"；{'、'.join(self.spread)}按其余各部分的比例冲抵"
+        return f"个人负担 = 医疗总费用 − 各项支付合计；{rule}。"
 
     @property
     def lines(self) -> list[Line]:
@@ -118,6 +149,11 @@ class ClaimStatement:
     @property
     def paid(self) -> Fen:
         return Fen(sum(t.amount for t in self.tiers))
+
+
+def on_all_left(policy: Policy) -> frozenset[Benefit]:
+    """The policy's benefits computed on everything left, out-of-policy cost included."""
+    return frozenset(b for b, ben in policy.benefits.cumulative() if ben.base is BaseKind.all_left)
 
 
 def claim_statement(
@@ -130,13 +166,15 @@ def claim_statement(
         for b in Benefit
         if b in shown
     )
+    spread = on_all_left(policy)
     return ClaimStatement(
         claim,
         settlement,
         tuple(category_source),
         tiers,
-        split_personal(claim, settlement),
+        split_personal(claim, settlement, spread),
         settlement.critical_care_grant,
+        tuple(b.zh for b in Benefit if b in spread and settlement.amount(b)),
     )
 
 

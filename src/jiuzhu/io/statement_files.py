@@ -78,6 +78,7 @@ def claim_view(s: ClaimStatement, policy: Policy) -> dict[str, Any]:
         "personal_full": format_yuan(s.personal.full_self_pay),
         "personal_partial": format_yuan(s.personal.partial_self_pay),
         "personal_scope": format_yuan(s.personal.policy_scope),
+        "split_rule": s.split_rule,
         "grant": format_yuan(s.grant) if s.grant else "",
         "grant_name": f"{GRANT_ZH}（直接发放给本人，不冲抵医疗费用）",
         "lines": [
@@ -123,8 +124,14 @@ def year_view(y: YearStatement, policy: Policy) -> dict[str, Any]:
         "personal_scope": format_yuan(y.personal.policy_scope),
         "grant": format_yuan(y.grant) if y.grant else "",
         "grant_name": f"{GRANT_ZH}（另行发放）",
+        "split_rule": _year_rule(y),
         "claims": [claim_view(s, policy) for s in y.claims],
     }
+
+
+def _year_rule(y: YearStatement) -> str:
+    """The split rule of the year's claims (the one naming 二次医疗救助 if any paid it)."""
+    return next((s.split_rule for s in y.claims if s.spread), y.claims[0].split_rule)
 
 
 def statements_html(

@@ -25,8 +25,7 @@ from jiuzhu.io.statement_files import LINE_NAMES
 from jiuzhu.io.xlsx import Column, Sheet, Value, write_xlsx, yuan
 
 SPLIT_NOTE = (
-    "个人负担 = 医疗总费用 − 各项支付合计；各项支付先抵政策范围内费用，再抵先行自付，"
-    "最后抵全自费，余下各部分即个人负担的三个组成部分。"
+    "个人负担 = 医疗总费用 − 各项支付合计；各项支付先抵政策范围内费用，再抵先行自付，最后抵全自费。"
 )
 _BAD_NAME = re.compile(r"[\[\]:*?/\\]")
 
@@ -88,10 +87,7 @@ def claim_sheet(s: ClaimStatement, policy: Policy, name: str, printed: str) -> S
             f"适用救助对象类别：{st.category.zh}",
             *[f"类别依据：{source}" for source in s.category_source],
         ],
-        notes=[
-            SPLIT_NOTE,
-            f"打印时间：{printed}",
-        ],
+        notes=[s.split_rule, f"打印时间：{printed}"],
         landscape=False,
     )
 
@@ -123,7 +119,7 @@ def year_sheet(y: YearStatement, policy: Policy, name: str, printed: str) -> She
         ]
         for s in y.claims
     ]
-    notes = [SPLIT_NOTE]
+    notes = [next((s.split_rule for s in y.claims if s.spread), SPLIT_NOTE)]
     if y.grant:
         notes.insert(0, f"{GRANT_ZH}（另行发放）：{yuan(y.grant)} 元")
     return Sheet(
