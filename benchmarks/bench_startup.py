@@ -13,6 +13,8 @@ and each is given as a multiple of the bare interpreter's median from the same r
 - ``jiuzhu settle`` of one claim, JSONL on standard input: what a hospital desk's
   integration runs for each discharge without the service (reference engine, 聊城).
 - ``jiuzhu explain`` of the same claim, as a table in the terminal.
+- with ``--before REV``: ``jiuzhu --help`` of an earlier commit (its ``src/`` unpacked by
+  bench_settle_parquet's ``_before``, run as ``python -m jiuzhu.cli.main`` with this venv).
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ def _time(cmd: list[str], stdin: str) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=21)
+    ap.add_argument("--before", metavar="REV", help="also time --help at this commit")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "startup.json"))
     args = ap.parse_args()
     jiuzhu = _jiuzhu()
@@ -77,6 +80,15 @@ def main() -> None:
             one,
         ),
     }
+    if args.before:
+        sys.path.insert(0, str(Path(__file__).parent))
+        from bench_settle_parquet import _before
+
+        old = _before(args.before)
+        contenders["jiuzhu --help (before)"] = (
+            ["env", f"PYTHONPATH={old}", sys.executable, "-m", "jiuzhu.cli.main", "--help"],
+            "",
+        )
     runs: dict[str, list[float]] = {name: [] for name in contenders}
     for cmd, stdin in contenders.values():  # warm the page cache once
         _time(cmd, stdin)
@@ -110,6 +122,7 @@ def main() -> None:
             "load_average_after": load_after,
         },
         "repeat": args.repeat,
+        "before": args.before,
         "rows": rows,
     }
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
