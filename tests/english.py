@@ -31,6 +31,8 @@ FORMATS = {
 CODE = re.compile(r"[A-Za-z0-9_\-]*[._/:=%\\][A-Za-z0-9_.:/=%\\\-\[\]]*")
 """Paths, file names, URLs, dotted keys, ``key=value``: what a person types, kept as is."""
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+HEX = re.compile(r"[0-9a-f]*[0-9][0-9a-f]*")
+"""A digest or code with digits (a file's 校验值): not a word."""
 
 
 def _command_words() -> set[str]:
@@ -83,4 +85,4 @@ def english_words(text: str, also: Iterable[str] = ()) -> set[str]:
         _ALLOWED = allowed()
     ok = _ALLOWED | set(also)
     prose = CODE.sub(" ", text)
-    return {w for w in WORD.findall(prose) if w not in ok and not w.isdigit()}
+    return {w for w in WORD.findall(prose) if w not in ok and not HEX.fullmatch(w)}
