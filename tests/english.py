@@ -24,7 +24,7 @@ FORMATS = {
     "JSON", "JSONL", "CSV", "XLSX", "Parquet", "SQLite", "PostgreSQL", "URL", "ID", "UTF",
     "BOM", "HTTP", "OpenAPI", "YAML", "Excel", "Dask", "GB", "ICD", "YYYY", "MM", "DD",
     "SHA", "PDF", "HTML", "jsonl", "json", "csv", "xlsx", "parquet", "yaml", "docs", "md",
-    "db", "local", "tcp", "CPU", "F", "C", "X", "N",
+    "db", "local", "tcp", "CPU", "F", "C", "X", "N", "true", "false", "null",
 }  # fmt: skip
 """Names of formats, standards and technologies, and the letters of a formula (F(C))."""
 
