@@ -26,13 +26,15 @@ FORMATS = {
     "JSON", "JSONL", "CSV", "XLSX", "Parquet", "SQLite", "PostgreSQL", "URL", "ID", "UTF",
     "BOM", "HTTP", "OpenAPI", "YAML", "Excel", "Dask", "GB", "ICD", "YYYY", "MM", "DD",
     "SHA", "PDF", "HTML", "jsonl", "json", "csv", "xlsx", "parquet", "yaml", "docs", "md",
-    "db", "local", "tcp", "CPU", "F", "C", "X", "N",
+    "db", "local", "tcp", "CPU", "F", "C", "X", "N", "true", "false", "null",
 }  # fmt: skip
 """Names of formats, standards and technologies, and the letters of a formula (F(C))."""
 
 CODE = re.compile(r"[A-Za-z0-9_\-]*[._/:=%\\][A-Za-z0-9_.:/=%\\\-\[\]]*")
 """Paths, file names, URLs, dotted keys, ``key=value``: what a person types, kept as is."""
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+HEX = re.compile(r"[0-9a-f]*[0-9][0-9a-f]*")
+"""A digest or code with digits (a file's 校验值): not a word."""
 
 
 def _command_words() -> set[str]:
@@ -89,4 +91,4 @@ def english_words(text: str, also: Iterable[str] = ()) -> set[str]:
         _ALLOWED = allowed()
     ok = _ALLOWED | set(also)
     prose = CODE.sub(" ", text)
-    return {w for w in WORD.findall(prose) if w not in ok and not w.isdigit()}
+    return {w for w in WORD.findall(prose) if w not in ok and not HEX.fullmatch(w)}

@@ -1,6 +1,6 @@
 """End-to-end: what ``jiuzhu`` does with bad input.
 
-DESIGN.md ("Public interfaces"): a bad claim gets a clear error naming the claim and
+docs/design.md ("Public interfaces"): a bad claim gets a clear error naming the claim and
 the field, a non-zero exit, no partial output for that claim, and the other claims
 still settle. A bad policy file is refused as a whole, naming the file and the path
 inside it. Each test here feeds one kind of bad input next to a good claim (from

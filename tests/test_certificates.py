@@ -283,7 +283,7 @@ def test_bad_rows_reported_with_reasons_good_rows_imported(db_url: str, tmp_path
     assert mask_number(make_id(320)) in clash and mask_number(make_id(321)) in clash
     assert len(table) - 1 == len(BAD) + 2  # one reason per bad row, nothing for the good one
     assert f"新增资格 1，终止资格 0，未变 0，错误 {len(BAD) + 2} 行" in run.stdout
-    assert "第2行 证书编号：证书编号为空" in run.stderr
+    assert "错误：第 2 行，字段 证书编号：证书编号为空" in run.stderr
     assert "其余行已导入" in run.stderr
     assert memberships(db_url) == [
         (make_id(320), "dibao", D(2023, 1, 1), None, "DUP1", None),

@@ -3,15 +3,23 @@ and what the commands print; and help pages fit 80 columns without cutting anyth
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 from typer.main import get_command
 
 from jiuzhu.cli.chinese import width_of, wrap
 from jiuzhu.cli.main import app
-from tests.cli_helpers import invoke, run_process
+from jiuzhu.cli.template_cmd import HOUSEHOLD_HEAD as TEMPLATE_HEAD
+from tests.cli_helpers import SHARED_CASES, invoke, jsonl, run_process
+from tests.db_fixtures import make_id
 from tests.english import english_words
+
+CASES = {c["id"]: c for c in json.loads(SHARED_CASES.read_text(encoding="utf-8"))}
+CLAIMS = CASES["P-LC-1"]["claims"]
+POLICY = "liaocheng-2023"
 
 
 def command_paths() -> list[list[str]]:
@@ -100,3 +108,59 @@ def test_wrap_counts_cjk_twice_and_keeps_words_whole() -> None:
     )
     assert any(".parquet" in line for line in lines)
     assert not any(line.startswith(("，", "、", "）")) for line in lines)
+
+
+@pytest.mark.cli
+def test_what_the_commands_print_is_chinese(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The outputs and messages of the registry, enrolment, db, roster, certificate, synth,
+    settle, simulate and demo commands, good runs and bad, scanned for English words."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "80")
+    db = "r.db"
+    head = make_id(1)
+    claim = {**CLAIMS[0], "person_id": head}
+    Path("c.jsonl").write_text(jsonl([claim]), encoding="utf-8")
+    Path("bad.jsonl").write_text(
+        '{"claim_id": "x1"\n{"claim_id": 5}\n[1]\n'
+        + jsonl([{**claim, "claim_id": "x2", "total": "1.00", "category": "富人"}]),
+        encoding="utf-8",
+    )
+    Path("broken.xlsx").write_text("x", encoding="utf-8")
+    steps: list[list[str]] = [
+        ["db", "upgrade", "--db", db],
+        ["db", "upgrade", "--db", db],
+        ["template", "roster", "名单.xlsx"],
+        ["template", "roster-changes", "调整.xlsx"],
+        ["template", "claims", "单据.xlsx"],
+        ["roster", "import", "名单.xlsx", "--db", db],
+        ["roster", "import", "名单.xlsx", "--db", db],
+        ["roster", "import", "调整.xlsx", "--db", db, "--errors", "e.csv"],
+        ["roster", "import", "broken.xlsx", "--db", db],
+        ["roster", "import", "c.jsonl", "--db", db],
+        ["certificate", "import", "名单.xlsx", "--db", db],
+        ["registry", "category", TEMPLATE_HEAD, "--date", "2023-06-01", "-p", "shanxi-2019",
+         "--db", db],
+        ["registry", "category", head, "--date", "2023-06-01", "-p", "shanxi-2019", "--db", db],
+        ["registry", "category", "12345", "--date", "2023-06-01", "-p", "shanxi-2019", "--db", db],
+        ["registry", "category", head, "--date", "2023-06-01", "-p", "shanxi-2019", "--db", "x.db"],
+        ["enrolment", "2023", "-p", "shanxi-2019", "--db", db, "--ledger", "台账.xlsx"],
+        ["enrolment", "2023", "-p", "maoming-2018", "--db", db],
+        ["settle", "-p", POLICY, "-i", "bad.jsonl", "-o", "s.xlsx", "--errors", "e.xlsx"],
+        ["settle", "-p", POLICY, "-i", "单据.xlsx", "-o", "s.csv"],
+        ["settle", "-p", POLICY, "-i", "broken.xlsx"],
+        ["settle", "-p", POLICY, "-i", "nothing.jsonl"],
+        ["settle", "-p", POLICY, "-i", "c.jsonl", "-o", "s.docx"],
+        ["settle", "-p", POLICY, "-i", "c.jsonl", "--registry", "x.db"],
+        ["synth", "-p", POLICY, "-n", "50", "-o", "syn"],
+        ["simulate", "-p", POLICY, "-c", "单据.xlsx", "--top", "0"],
+        ["simulate", "-p", POLICY, "-c", "c.jsonl"],
+        ["demo"],
+    ]  # fmt: skip
+    for args in steps:
+        run = invoke(args)
+        assert "Traceback" not in run.stderr, (args, run.stderr)
+        said = run.stderr + ("" if args[0] == "settle" and "-o" not in args else run.stdout)
+        found = english_words(said, also=typed(args) | {"x1", "x2", "syn"})
+        assert not found, (args, found, said)

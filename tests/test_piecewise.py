@@ -1,4 +1,4 @@
-"""The cumulative function F(C) of DESIGN.md, with hand-worked figures."""
+"""The cumulative function F(C) of docs/design.md, with hand-worked figures."""
 
 from __future__ import annotations
 

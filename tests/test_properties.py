@@ -1,6 +1,6 @@
 """Property tests of the settlement engine and the money primitives (hypothesis).
 
-What DESIGN.md promises, checked on generated claims under all five policies:
+What docs/design.md promises, checked on generated claims under all five policies:
 conservation to the fen, no tier paying more than is left, caps, yearly totals
 equal to ``F(yearly base)`` (cumulative rounding), claim-by-claim equals one
 call, determinism, and the exactness of the money helpers.
@@ -62,7 +62,7 @@ SETTINGS = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
-# Settlement order (DESIGN.md "Settlement semantics"); hospital_borne last, for quota claims.
+# Settlement order (docs/design.md "Settlement semantics"); hospital_borne last, for quota claims.
 ORDER = (
     Benefit.basic_insurance,
     Benefit.critical_illness_insurance,
@@ -76,7 +76,7 @@ ORDER = (
     Benefit.hospital_borne,
 )
 
-# Review-only benefits: decided on review, never paid at the desk (DESIGN.md).
+# Review-only benefits: decided on review, never paid at the desk (docs/design.md).
 REVIEW_ONLY = {
     "hangzhou-2023": (Benefit.special_assistance,),
     "fujian-2022": (Benefit.illness_poverty_assistance,),
@@ -194,7 +194,7 @@ def test_no_tier_pays_more_than_is_left(policy_id: str, data: st.DataObject) -> 
 def _caps_hold(policy_id: str, claims: Sequence[Claim], settlements: Sequence[Settlement]) -> None:
     """After every positive payment, the year's payments stay within the category's caps.
 
-    DESIGN.md: a claim gets its category's increment "limited by that category's
+    docs/design.md: a claim gets its category's increment "limited by that category's
     cap minus what was already paid under the shared cap this year"; a pool's own
     cap (杭州 普通门诊 2万, 茂名 门诊/住院 各6万) limits that pool.
     """
@@ -323,7 +323,7 @@ YEARLY = [
 
 
 def assert_yearly_identity(sched: ResolvedSchedule, per_pool: dict[str, tuple[int, int]]) -> None:
-    """``per_pool``: pool -> (yearly base C, what the year paid). DESIGN.md: the
+    """``per_pool``: pool -> (yearly base C, what the year paid). docs/design.md: the
     year's total is F(yearly base); with a shared cap over several pools, the pools'
     payments together are ``min(shared_cap, sum_p F_p(C_p))`` (a pool's own cap is
     inside its F), and each pool alone is ``F_p(C_p)`` while the shared cap is not hit.
@@ -549,7 +549,7 @@ def test_input_order_does_not_matter_with_distinct_dates(
 @SETTINGS
 @given(data=st.data())
 def test_a_rejected_claim_leaves_no_trace(policy_id: str, data: st.DataObject) -> None:
-    """DESIGN.md: a claim the engine cannot settle is rejected naming the field,
+    """docs/design.md: a claim the engine cannot settle is rejected naming the field,
     and the person's other claims settle exactly as if it had never been sent."""
     claims = data.draw(population(policy_id))
     i = data.draw(st.integers(0, len(claims) - 1), label="victim")

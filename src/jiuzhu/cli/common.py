@@ -58,6 +58,11 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     raise typer.Exit(code)
 
 
+def _spaced(what: str) -> str:
+    """``JSON 文件`` after 无法写入 with a space, as Chinese text sets Latin words apart."""
+    return f" {what}" if what[:1].isascii() else what
+
+
 def writable(path: str | Path, what: str) -> Path:
     """``path`` if a file can be written there; otherwise the command stops, saying why,
     before any work is done."""
@@ -66,7 +71,7 @@ def writable(path: str | Path, what: str) -> Path:
     target = Path(path)
     why = unwritable(target)
     if why is not None:
-        fail(f"无法写入{what} {target}：{why}", EXIT_USAGE)
+        fail(f"无法写入{_spaced(what)} {target}：{why}", EXIT_USAGE)
     return target
 
 
@@ -83,7 +88,7 @@ def written(path: Path, what: str) -> Iterator[Path]:
         os.replace(tmp, path)
     except OSError as err:
         tmp.unlink(missing_ok=True)
-        fail(f"无法写入{what} {path}：{reason(err)}", EXIT_USAGE)
+        fail(f"无法写入{_spaced(what)} {path}：{reason(err)}", EXIT_USAGE)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -71,7 +71,7 @@ def demo() -> None:
         padding=(0, 0, 0, 1),
         pad_edge=False,
     )
-    table.add_column("项目", min_width=8, max_width=24, overflow="fold")
+    table.add_column("项目", min_width=8, overflow="fold")
     for policy in policies.values():
         table.add_column(f"{place(policy)}\n{demo_year(policy)}年", justify="right", no_wrap=True)
     sums = {pid: summarize(s) for pid, s in results.items()}

@@ -187,6 +187,6 @@ def registry_category(
         pol.categories.precedence,
         f"{pol.id}（{pol.categories.clause or '类别顺序'}）",
     )
-    typer.echo(f"{answer.person} {on.isoformat()} 适用类别：{answer.applied.zh}")
+    typer.echo(f"{answer.person} 在 {on.isoformat()} 适用类别：{answer.applied.zh}")
     for line in answer.why:
         typer.echo(line)

@@ -315,16 +315,10 @@ def registry_hook(url: str | None) -> RegistryCategories | None:
     """The registry's categories for claims that give none, read in bulk up front."""
     if url is None:
         return None
+    from jiuzhu.cli.database import open_existing
     from jiuzhu.io.registry_categories import RegistryCategories
-    from jiuzhu.storage.db import current_revision, make_engine
 
-    if "://" not in url and not Path(url).is_file():  # SQLite would create an empty file
-        fail(f"找不到登记库文件 {url}")
-    engine = make_engine(url)
-    if current_revision(engine) is None:
-        shown = engine.url.render_as_string(hide_password=True)
-        fail(f"登记库 {shown} 没有数据表：先用 jiuzhu db upgrade 与 jiuzhu roster import 建立")
-    return RegistryCategories(engine)
+    return RegistryCategories(open_existing(url))  # never a new, empty database
 
 
 def _from_jsonl(

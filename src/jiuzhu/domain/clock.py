@@ -1,4 +1,4 @@
-"""Beijing time: the time people read (DESIGN: dates people see are Asia/Shanghai).
+"""Beijing time: the time people read (docs/design.md: dates people see are Asia/Shanghai).
 
 Instants are stored in UTC; whatever shows one to a person converts it here. China keeps
 UTC+8 all year (no daylight saving since 1991), so a fixed offset is exact and needs no

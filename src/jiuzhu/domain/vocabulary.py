@@ -131,7 +131,7 @@ def visit_from_text(text: str) -> VisitType | None:
 
 
 class Benefit(StrEnum):
-    """Everything a settlement pays, in settlement order (DESIGN.md).
+    """Everything a settlement pays, in settlement order (docs/design.md).
 
     ``hospital_borne`` is ours, not the glossary's: under 山西's quota payment
     the designated hospital bears the cost above the quota, and a settlement

@@ -149,7 +149,7 @@ class InsuranceIn(_Model):
 
 
 class ClaimIn(_Model):
-    """The claim contract of DESIGN.md, plus optional flags for 山西's rules."""
+    """The claim contract of docs/design.md, plus optional flags for 山西's rules."""
 
     claim_id: str = Field(min_length=1, max_length=64)
     person_id: str = Field(min_length=1, max_length=64)

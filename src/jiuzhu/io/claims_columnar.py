@@ -76,6 +76,17 @@ VISIT_TEXT = {
 }
 
 
+def parquet_reason(err: Exception) -> str:
+    """Why a Parquet file could not be read, in Chinese (Polars says it in English)."""
+    if isinstance(err, FileNotFoundError):
+        return "找不到文件"
+    if isinstance(err, OSError):
+        from jiuzhu.io.oserrors import reason
+
+        return reason(err)
+    return "文件已损坏或不是 Parquet 格式"
+
+
 def type_zh(dtype: pl.DataType) -> str:
     """A column type as a person calls it (Polars names its types in English)."""
     if isinstance(dtype, pl.Decimal):
@@ -118,12 +129,8 @@ class ColumnarClaims:
 def read_parquet(path: str | Path) -> ColumnarClaims:
     try:
         frame = pl.read_parquet(path)
-    except FileNotFoundError:
-        raise ColumnarInputError(f"无法读取 Parquet 文件 {path}：找不到文件") from None
-    except (OSError, pl.exceptions.PolarsError):
-        raise ColumnarInputError(
-            f"无法读取 Parquet 文件 {path}：文件已损坏或不是 Parquet 格式"
-        ) from None
+    except (OSError, pl.exceptions.PolarsError) as err:
+        raise ColumnarInputError(f"无法读取 Parquet 文件 {path}：{parquet_reason(err)}") from None
     return from_frame(frame)
 
 

@@ -146,7 +146,9 @@ class RowError:
     message: str
 
     def render(self) -> str:
-        return f"第{self.row}行 {self.field}：{self.message}"
+        """``错误：第 7 行，字段 身份证号码（家庭成员）：…``: the shape of a claim's error."""
+        where = f"，字段 {self.field}" if self.field else ""
+        return f"错误：第 {self.row} 行{where}：{self.message}"
 
 
 @dataclass(frozen=True)

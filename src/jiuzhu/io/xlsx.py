@@ -17,14 +17,20 @@ the project's own readers remove again (``from_csv_text``).
 The API, in the order a caller needs it::
 
     Column(header, kind="text" | "wrap" | "money" | "integer" | "percent" | "date",
-           total=False, width=None)
-    Sheet(name, columns, rows, title=None, notes=(), total_label="合计", landscape=None)
+           total=False, width=None, choices=())
+    Sheet(name, columns, rows, title=None | "line" | ["line", …], notes=(),
+          total_label="合计", landscape=None)
     write_xlsx(path, [sheet, …])        # one workbook, a worksheet per Sheet
     write_csv(path, sheet)              # header and rows, UTF-8 with BOM, escaped
-    add_sheet(workbook, sheet)          # the same formatting into a workbook of your own
+    new_workbook(); add_sheet(wb, sheet) -> Worksheet   # the same, into a workbook of your own
     write_cell(ws, row, column, value, kind)   # one cell, safely, with its number format
     yuan(fen) -> Decimal                # the value of a money cell
+    csv_text(value, kind), from_csv_text(text), FORMULA_START_PATTERN   # the escaping rule
     read_rows(path) -> rows             # the first sheet of an XLSX, or a CSV, as values
+    parse_date(text)                    # a date as people write it in a cell
+
+``TooManyRows`` is raised (before anything is written) past Excel's 1,048,576 rows;
+``TableFileError`` when a file cannot be read as a table, with the reason in Chinese.
 
 Values: ``money`` cells take ``Decimal`` yuan (``yuan(fen)``; never a float), ``integer``
 cells ``int``, ``percent`` cells a ``Decimal`` fraction (``Decimal("0.1234")`` shows

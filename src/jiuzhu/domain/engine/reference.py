@@ -1,6 +1,6 @@
 """The reference settlement engine: one claim at a time, every figure explained.
 
-Order (DESIGN.md): basic insurance → critical-illness insurance → other
+Order (docs/design.md): basic insurance → critical-illness insurance → other
 payments → medical assistance → the after-tiers. Each cumulative benefit pays
 ``F(C_after) - F(C_before)`` of its category's function, limited by what its
 caps leave and by what the bill leaves. 就高不重复: every category valid on
@@ -397,7 +397,7 @@ class ReferenceEngine:
                 )
             return
         if sched is None:
-            # The base keeps counting the whole year, whatever the category (DESIGN.md).
+            # The base keeps counting the whole year, whatever the category (docs/design.md).
             trial.updates.append((benefit, pool, bases[ben.base], 0))
             return
         increment = bases[ben.base]
