@@ -189,6 +189,26 @@ def category_spans(
     return (CategorySpan(draw(st.sampled_from(cats)), start, end),)
 
 
+@st.composite
+def identified(draw: st.DrawFn, policy_id: str) -> tuple[CategorySpan, ...]:
+    """An identification on application with the policy's look-back (杭州 支出型, 聊城
+    因病致贫重病患者), made in the second of two benefit years so that its window can
+    reach into the first; sometimes beside another category held all along."""
+    policy = compiled(policy_id).policy
+    cat = draw(st.sampled_from(sorted(policy.categories.look_backs)))
+    years = YEARS[policy_id]
+    year = years[draw(st.integers(1, len(years) - 1))]
+    lo, hi = period(policy_id, year)
+    ident = lo + dt.timedelta(days=draw(st.integers(0, min(200, (hi - lo).days))))
+    applied = ident - dt.timedelta(days=draw(st.integers(0, 45)))
+    end = draw(st.sampled_from([None, dt.date(year, 12, 31)]))
+    spans = [CategorySpan(cat, ident, end, draw(st.sampled_from([None, applied])))]
+    if draw(st.booleans()):
+        other = draw(st.sampled_from([c for c in policy.categories.precedence if c != cat]))
+        spans.append(CategorySpan(other, None, draw(st.sampled_from([None, ident]))))
+    return tuple(spans)
+
+
 # ---------------------------------------------------------------------------- claims
 
 

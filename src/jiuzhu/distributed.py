@@ -46,7 +46,7 @@ from jiuzhu.domain.engine.rules import CompiledPolicy
 from jiuzhu.io import settlements_columnar
 from jiuzhu.io.claims import InputError
 from jiuzhu.io.claims_columnar import ColumnarClaims, ColumnarInputError, from_frame, to_claims
-from jiuzhu.io.policy_files import compile_policy, load_policy
+from jiuzhu.io.policy_files import load_compiled
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -327,7 +327,7 @@ def settle_parquet_distributed(
     read as claims, and ``PolicyFileError`` for a bad policy.
     """
     if compiled is None:
-        compiled = compile_policy(load_policy(policy_ref, overrides or [], sets or []), policy_ref)
+        compiled = load_compiled(policy_ref, overrides or [], sets or [])
     path = _where(claims_path)
     empty, ids = _ids(path)
     if ids.height == 0:

@@ -104,7 +104,7 @@ def show(
     console.print(
         f"[bold]{policy.name}[/bold]（{policy.id}）\n{policy.document}\n"
         f"{policy.jurisdiction}　{policy.effective.start} {end}　"
-        f"条款出处：种子文件 {policy.seed}"
+        f"条款出处：{policy.citation}"
     )
     console.print(
         "救助对象（就高不重复，按此顺序取优）："

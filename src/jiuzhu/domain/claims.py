@@ -15,11 +15,17 @@ from jiuzhu.domain.vocabulary import Category, VisitType
 
 @dataclass(frozen=True, slots=True)
 class CategorySpan:
-    """A category held from ``valid_from`` to ``valid_to`` (both inclusive; None: open)."""
+    """A category held from ``valid_from`` to ``valid_to`` (both inclusive; None: open).
+
+    For a category identified on application, ``valid_from`` is the identification
+    date and ``applied_on`` the application date (None: the same day); a look-back of
+    the policy may reach before them (``engine.eligibility``).
+    """
 
     category: Category
     valid_from: dt.date | None = None
     valid_to: dt.date | None = None
+    applied_on: dt.date | None = None
 
     def valid_on(self, day: dt.date) -> bool:
         if self.valid_from is not None and day < self.valid_from:

@@ -41,11 +41,18 @@ class CategorySpanIn(_Model):
     category: Category
     valid_from: dt.date | None = None
     valid_to: dt.date | None = None
+    applied_on: dt.date | None = None
+    """Application date of a category identified on application (default: valid_from)."""
 
     @model_validator(mode="after")
     def _order(self) -> CategorySpanIn:
         if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
             raise ValueError("valid_to 早于 valid_from")
+        if self.applied_on is not None:
+            if self.valid_from is None:
+                raise ValueError("写了申请日期 applied_on，须同时写认定日期 valid_from")
+            if self.applied_on > self.valid_from:
+                raise ValueError("申请日期 applied_on 晚于认定日期 valid_from")
         return self
 
 
@@ -180,7 +187,8 @@ def to_domain(c: ClaimIn) -> Claim:
         spans: tuple[CategorySpan, ...] = (CategorySpan(c.category),)
     else:
         spans = tuple(
-            CategorySpan(s.category, s.valid_from, s.valid_to) for s in c.categories or []
+            CategorySpan(s.category, s.valid_from, s.valid_to, s.applied_on)
+            for s in c.categories or []
         )
     insurance = None
     if c.insurance is not None:

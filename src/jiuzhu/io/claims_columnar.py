@@ -278,6 +278,7 @@ def from_frame(frame: pl.DataFrame) -> ColumnarClaims:
         span_category=spans[1][keep],
         span_from=spans[2][keep],
         span_to=spans[3][keep],
+        span_applied=spans[4][keep],
     )
     errors = sorted(e.found, key=lambda x: x.line)
     return ColumnarClaims(
@@ -299,8 +300,8 @@ def _codes(s: pl.Series, names: bool = True) -> tuple[np.ndarray, list[str]]:
 
 def _spans(
     frame: pl.DataFrame, e: _Errors
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Category spans as flat arrays (claim row, category, from, to)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Category spans as flat arrays (claim row, category, from, to, applied)."""
     n = frame.height
     pieces: list[pl.DataFrame] = []
     has_one = "category" in frame.columns
@@ -315,6 +316,7 @@ def _spans(
                 "category": frame["category"].cast(pl.Utf8, strict=False),
                 "valid_from": pl.Series([None] * n, dtype=pl.Date),
                 "valid_to": pl.Series([None] * n, dtype=pl.Date),
+                "applied_on": pl.Series([None] * n, dtype=pl.Date),
             }
         ).filter(pl.col("category").is_not_null())
         pieces.append(one)
@@ -329,7 +331,7 @@ def _spans(
             .filter(pl.col("categories").is_not_null())
             .unnest("categories")
         )
-        for name in ("valid_from", "valid_to"):
+        for name in ("valid_from", "valid_to", "applied_on"):
             if name not in flat.columns:
                 flat = flat.with_columns(pl.lit(None, dtype=pl.Date).alias(name))
         pieces.append(
@@ -338,11 +340,12 @@ def _spans(
                 pl.col("category").cast(pl.Utf8, strict=False),
                 pl.col("valid_from").cast(pl.Date),
                 pl.col("valid_to").cast(pl.Date),
+                pl.col("applied_on").cast(pl.Date),
             )
         )
     if not pieces:
         z = np.zeros(0, np.int64)
-        return z, z.astype(np.int8), z.astype(np.int32), z.astype(np.int32)
+        return z, z.astype(np.int8), z.astype(np.int32), z.astype(np.int32), z.astype(np.int32)
     spans = pl.concat(pieces)
     known = spans["category"].is_in([c.value for c in Category]).fill_null(False)
     bad = spans.filter(~known)
@@ -356,6 +359,13 @@ def _spans(
     mask = np.zeros(n, bool)
     mask[reversed_["row"].to_numpy()] = True
     e.add(mask, "categories", "valid_to 早于 valid_from")
+    applied = spans["applied_on"]
+    late = spans.filter(
+        applied.is_not_null() & (pl.col("valid_from").is_null() | (applied > pl.col("valid_from")))
+    )
+    mask = np.zeros(n, bool)
+    mask[late["row"].to_numpy()] = True
+    e.add(mask, "categories", "申请日期 applied_on 须不晚于认定日期 valid_from")
     spans = spans.filter(known)
     return (
         spans["row"].to_numpy().astype(np.int64),
@@ -364,6 +374,7 @@ def _spans(
         .to_numpy(),
         spans["valid_from"].cast(pl.Int32).fill_null(OPEN_FROM).to_numpy(),
         spans["valid_to"].cast(pl.Int32).fill_null(OPEN_TO).to_numpy(),
+        spans["applied_on"].cast(pl.Int32).fill_null(OPEN_FROM).to_numpy(),
     )
 
 
@@ -371,11 +382,13 @@ def to_claims(cc: ColumnarClaims) -> list[Claim]:
     """Domain claims from checked columns: the reference engine on Parquet input."""
     c = cc.cols
     spans: list[list[CategorySpan]] = [[] for _ in range(len(c))]
-    for i, cat, lo, hi in zip(
+    applied = c.span_from if c.span_applied is None else c.span_applied
+    for i, cat, lo, hi, on in zip(
         c.span_claim.tolist(),
         c.span_category.tolist(),
         c.span_from.tolist(),
         c.span_to.tolist(),
+        applied.tolist(),
         strict=True,
     ):
         spans[i].append(
@@ -383,6 +396,7 @@ def to_claims(cc: ColumnarClaims) -> list[Claim]:
                 CATEGORIES[cat],
                 None if lo == OPEN_FROM else date_of(lo),
                 None if hi == OPEN_TO else date_of(hi),
+                None if on == OPEN_FROM or c.span_applied is None else date_of(on),
             )
         )
     visits = list(VISIT_CODE)
