@@ -149,3 +149,20 @@ def test_a_framework_rule_is_worded_from_its_values() -> None:
     assert rule.words() == "低保对象救助比例不低于75%"
     with pytest.raises(ValueError, match="说明文字不得写数字"):
         MinRate.model_validate({**rule.model_dump(mode="json"), "text": "不低于70%"})
+
+
+@pytest.mark.parametrize(
+    "pid", ["liaocheng-2023", "hangzhou-2023", "maoming-2018", "shanxi-2019", "fujian-2022"]
+)
+def test_policy_show_speaks_chinese_at_80_columns(pid: str) -> None:
+    from tests.cli_helpers import run_process
+
+    run = run_process(["policy", "show", pid, "--params"], env={"COLUMNS": "80"})
+    assert run.code == 0, run.stderr
+    identifiers = re.findall(r"\b[a-z]+(?:_[a-z0-9]+)+\b", run.stdout)
+    assert not identifiers, identifiers
+    assert not re.search(r"(?<!…)…(?!…)", run.stdout)  # nothing cut (a quoted …… is text)
+    assert max(len(line) for line in run.stdout.splitlines()) <= 80
+    assert "假定值说明" in run.stdout
+    notes = [line for line in run.stdout.splitlines() if re.match(r"^\s+\d+\. ", line)]
+    assert len(notes) == len(set(notes))  # each note once

@@ -275,14 +275,10 @@ class CompiledPolicy:
 
     @cached_property
     def pool_words(self) -> dict[Benefit, dict[str, str]]:
-        """Each pool of each benefit named by its visit types (住院; 门诊慢特病、普通门诊)."""
-        out: dict[Benefit, dict[str, str]] = {}
-        for b, ben in self.benefits.items():
-            out[b] = {}
-            for pool, matchers in ben.pools.items():
-                visits = dict.fromkeys(v for m in matchers for v in m.visit_types)
-                out[b][pool] = "、".join(v.zh for v in visits)
-        return out
+        """Each pool of each benefit named by its claims (一级医院住院; 门诊慢特病、普通门诊)."""
+        from jiuzhu.domain.policy.names import pool_words
+
+        return {b: {p: pool_words(ben, p) for p in ben.pools} for b, ben in self.benefits.items()}
 
     def pool_of(self, benefit: Benefit, claim: Claim) -> str | None:
         """The pool a claim falls in for ``benefit`` (first match), or None if out of scope."""

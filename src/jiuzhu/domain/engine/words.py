@@ -61,6 +61,8 @@ def _scope(cap: Cap, pools: dict[str, str]) -> str:
         return visit_words(sorted(cap.visit_types, key=list(VisitType).index))
     if cap.kind is CapKind.pool and len(pools) > 1:
         return pools[cap.pool or ""]
+    if cap.kind is CapKind.shared and set(cap.keys) != set(pools):
+        return "、".join(words for pool, words in pools.items() if pool in cap.keys)
     return ""
 
 
