@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jiuzhu.domain.claims import CategorySpan, Claim, PreSettled
+from jiuzhu.domain.claims import CategorySpan, Claim, PreSettled, Reviewed
 from jiuzhu.domain.engine.reference import ClaimRejected, ReferenceEngine, settle_claims
 from jiuzhu.domain.engine.rules import CapKind, CompiledPolicy, ResolvedSchedule
 from jiuzhu.domain.engine.settlement import Settlement
@@ -235,7 +235,11 @@ def _caps_hold(policy_id: str, claims: Sequence[Claim]) -> None:
             amount = s.amount(b)
             pool = cp.pool_of(b, c)
             sched = cp.schedule(b, s.category)
-            if pool is None or sched is None or not cp.benefits[b].desk:
+            ben = cp.benefits.get(b)
+            on_review = (
+                ben is None or not ben.desk or (sched is not None and sched.route is not None)
+            )
+            if pool is None or sched is None or (on_review and c.review_of(b) is None):
                 assert amount == 0, (b, c)
                 continue
             if amount == 0 and (b, pool) not in after[year]:
@@ -296,8 +300,10 @@ def test_caps_across_look_backs(policy_id: str, data: st.DataObject) -> None:
 @given(data=st.data())
 def test_review_only_benefits_pay_nothing_at_the_desk(policy_id: str, data: st.DataObject) -> None:
     claims = data.draw(population(policy_id))
-    for s in settle_ok(policy_id, claims):
+    for c, s in zip(claims, settle_ok(policy_id, claims), strict=True):
         for b in REVIEW_ONLY[policy_id]:
+            if c.review_of(b) is not None:
+                continue  # approved on review: computed by the engine (test_caps_hold)
             assert s.amount(b) == 0
             assert s.to_json()[b.value] == "0.00"
 
@@ -404,14 +410,19 @@ def test_yearly_total_is_F_of_yearly_base(
         referred=True,
         out_of_area=False,
         quota_hospital=False,
+        reviewed=False,
     )
     claims = data.draw(
         person_claims(
             policy_id, shape=shape, categories=(CategorySpan(cat),), min_claims=1, max_claims=10
         )
     )
-    settlements = settle_ok(policy_id, claims)
     sched = cp.schedule(benefit, cat)
+    if sched is not None and sched.route is not None:
+        # 山西 三(十一): paid on application; here every claim is approved.
+        approved = (Reviewed(benefit, None, "SQ1"),)
+        claims = [dataclasses.replace(c, reviewed=approved) for c in claims]
+    settlements = settle_ok(policy_id, claims)
     for rows in person_years(claims, settlements).values():
         # The policy's pool matchers agree with the visit types read from the document.
         assert all((cp.pool_of(benefit, c) == pool) == (c.visit_type in in_pool) for c, _ in rows)

@@ -14,9 +14,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from jiuzhu.domain.claims import CategorySpan, Claim, PreSettled
+from jiuzhu.domain.claims import CategorySpan, Claim, PreSettled, Reviewed
 from jiuzhu.domain.money import Fen, format_yuan, parse_yuan
-from jiuzhu.domain.vocabulary import Category, VisitType
+from jiuzhu.domain.vocabulary import Benefit, Category, VisitType
 from jiuzhu.io.errors import flatten
 
 MAX_CLAIM_FEN = 100_000_000_000
@@ -56,6 +56,20 @@ class CategorySpanIn(_Model):
         return self
 
 
+class ReviewedIn(_Model):
+    """A benefit the desk does not pay, approved on review for this claim (set by the
+    bureau's review; a hospital never sends it)."""
+
+    benefit: Benefit
+    accepted: Fen | None = None
+    application: str | None = Field(default=None, max_length=64)
+
+    @field_validator("accepted", mode="before")
+    @classmethod
+    def _m(cls, v: Any) -> Fen | None:
+        return None if v is None else _money(v)
+
+
 class InsuranceIn(_Model):
     basic_insurance: Fen
     critical_illness_insurance: Fen
@@ -89,6 +103,7 @@ class ClaimIn(_Model):
     out_of_area_filed: bool = False
     quota_hospital: bool = False
     late_stage: bool = False
+    reviewed: list[ReviewedIn] | None = None
 
     @field_validator(
         "total",
@@ -206,6 +221,9 @@ def to_domain(c: ClaimIn) -> Claim:
         partial_self_pay=c.partial_self_pay,
         policy_scope=c.policy_scope,
         categories=spans,
+        reviewed=tuple(
+            Reviewed(r.benefit, r.accepted, r.application) for r in c.reviewed or []
+        ),
         insurance=insurance,
         other_payments=c.other_payments,
         disease=c.disease,

@@ -30,6 +30,7 @@ from jiuzhu.domain.engine.columns import (
     CATEGORIES,
     CATEGORY_CODE,
     OPEN_FROM,
+    REVIEWED,
     VISIT_CODE,
     ClaimColumns,
 )
@@ -693,13 +694,21 @@ def _trial(p: Prepared, led: Ledger, rows: Rows, cat: np.ndarray) -> TrialOut:
                 0, bases[ma_base] - out.amounts[Benefit.medical_assistance]
             )
         bases[BaseKind.all_left] = total - paid
-        if not t_b.desk:
+        review = None if c.reviewed is None else c.reviewed.get(b)
+        if not t_b.desk and review is None:
             continue  # decided on review (杭州 特殊救助, 福建 依申请救助): 0 at the desk
         pool = p.pool[b][rows]
         eligible = normal & (pool >= 0)
         if eligible.any() and p.excl:
             eligible &= ~p.excluded(b, rows, cat)
+        on_review = t_b.routed[cat] if t_b.desk else np.ones(m, bool)
+        opened = np.zeros(m, bool) if review is None else review[rows] >= REVIEWED
+        eligible &= ~on_review | opened
         pays = eligible & t_b.has_schedule[cat]
+        if t_b.base is BaseKind.reasonable_cost:
+            left = total - paid
+            accepted = left if review is None else np.where(review[rows] >= 0, review[rows], left)
+            bases[BaseKind.reasonable_cost] = np.maximum(0, np.minimum(accepted, left))
         inc = np.where(eligible, bases[t_b.base], 0)
         amount, bind = _cumulative(p, led, t_b, rows, cat, pool, inc, total - paid, pays, out)
         out.bind |= bind

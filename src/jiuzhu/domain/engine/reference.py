@@ -478,7 +478,9 @@ class ReferenceEngine:
         s.amounts[benefit] = Fen(0)
         sched = self.c.schedule(benefit, trial.category)
         pool = self.c.pool_of(benefit, claim)
-        if exclusion is not None or not ben.desk:
+        on_review = not ben.desk or (sched is not None and sched.route is not None)
+        reviewed = claim.review_of(benefit) if on_review else None
+        if exclusion is not None or (on_review and reviewed is None):
             if sched is not None:
                 s.lines.append(self._not_paid_line(benefit, ben, sched, exclusion))
             return
@@ -486,12 +488,17 @@ class ReferenceEngine:
             if sched is not None:
                 s.lines.append(self._out_of_scope_line(claim, benefit, ben))
             return
-        increment = bases[ben.base]
+        left = claim.total - s.paid()
+        if ben.base is BaseKind.reasonable_cost:
+            # The reasonable cost the reviewer accepted, never more than the bill leaves.
+            accepted = left if reviewed is None or reviewed.accepted is None else reviewed.accepted
+            increment = max(0, min(accepted, left))
+        else:
+            increment = bases[ben.base]
         if sched is None:
             # The base keeps counting the whole year, whatever the category (DESIGN.md).
             self._count(trial, "assistance", benefit, pool, claim, increment, 0)
             return
-        left = claim.total - s.paid()
         amount, formula = self._cumulative(
             trial, "assistance", ystate, sched, pool, claim, increment, left
         )
@@ -499,6 +506,9 @@ class ReferenceEngine:
         who = sched.text or trial.category.zh
         rule = schedule_words(sched, pool, self.c.pool_words[benefit], *benefit_nouns(False))
         text = f"{benefit.zh}（{who}）：{rule}；救助基数为{_BASE_ZH[ben.base]}"
+        if reviewed is not None:
+            which = f"（申请 {reviewed.application}）" if reviewed.application else ""
+            text = f"经审核批准{which}：{text}"
         s.lines.append(
             Line(benefit.value, amount, text, self._clause(sched), Fen(increment), formula)
         )
@@ -523,6 +533,9 @@ class ReferenceEngine:
             return Line(
                 benefit.value, Fen(0), f"{benefit.zh}不予支付：{ex.text}", ex.clause or sched.clause
             )
+        if sched.route is not None:
+            text = f"{benefit.zh}：{sched.route.text}，一站式结算不予支付"
+            return Line(benefit.value, Fen(0), text, sched.route.clause or sched.clause)
         note = ben.review_text or "该项待遇需经审核认定，一站式结算不予支付"
         return Line(benefit.value, Fen(0), f"{benefit.zh}：{note}", sched.clause)
 
@@ -686,7 +699,7 @@ _BASE_ZH: dict[BaseKind, str] = {
     ),
     BaseKind.burden_after_assistance: "三重制度保障后政策范围内个人负担",
     BaseKind.all_left: "前述各项支付后个人负担的医疗总费用（含政策范围外）",
-    BaseKind.reasonable_cost: "年度合理医疗费用",
+    BaseKind.reasonable_cost: "经审核认定的合理医疗费用（前述各项支付后的个人负担）",
 }
 
 

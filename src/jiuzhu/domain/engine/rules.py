@@ -23,6 +23,7 @@ from jiuzhu.domain.policy.model import (
     Matcher,
     Policy,
     PoolTerms,
+    Route,
     Schedule,
     SegmentSpec,
     Tilt,
@@ -75,6 +76,8 @@ class ResolvedSchedule:
     caps: tuple[Cap, ...]
     tilt: str | None = None
     tilt_clause: str | None = None
+    route: Route | None = None
+    """The application route, when the desk does not pay this schedule."""
 
     def caps_for(self, pool: str, visit_type: VisitType) -> list[Cap]:
         """The caps that limit a claim of ``visit_type`` in ``pool``, inner first."""
@@ -220,6 +223,7 @@ def resolve(
         caps=tuple(caps),
         tilt=tilt_key,
         tilt_clause=tilt.clause if tilt else None,
+        route=sched.route,
     )
 
 

@@ -40,6 +40,7 @@ class BenefitTable:
     base: BaseKind
     desk: bool
     has_schedule: np.ndarray  # [C] bool
+    routed: np.ndarray  # [C] bool: the category's schedule is paid on application only
     deductible: np.ndarray  # [C*P] int64, the function's yearly deductible
     per_claim_deductible: np.ndarray  # [C*P] int64
     lower: np.ndarray  # [C*P, S] int64
@@ -120,6 +121,7 @@ def _benefit_table(compiled: CompiledPolicy, b: Benefit, key0: int) -> BenefitTa
     scheds = [compiled.schedule(b, c) for c in CATEGORIES]
     s_n = max([1] + [len(fn.segments) for s in scheds if s for fn in s.functions.values()])
     has = np.array([s is not None for s in scheds])
+    routed = np.array([s is not None and s.route is not None for s in scheds])
     ded = np.zeros(c_n * p_n, np.int64)
     pcd = np.zeros(c_n * p_n, np.int64)
     lower = np.zeros((c_n * p_n, s_n), np.int64)
@@ -163,6 +165,7 @@ def _benefit_table(compiled: CompiledPolicy, b: Benefit, key0: int) -> BenefitTa
         base=ben.base,
         desk=ben.desk,
         has_schedule=has,
+        routed=routed,
         deductible=ded,
         per_claim_deductible=pcd,
         lower=lower,

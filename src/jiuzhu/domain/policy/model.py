@@ -97,6 +97,19 @@ class PoolTerms(Sourced):
         return self
 
 
+class Route(Sourced):
+    """A schedule sent to the application route (晋医保发〔2019〕46号 三(十一)): the desk pays
+    it nothing and says so; an approved application has the engine compute it."""
+
+    text: str
+
+    @field_validator("text")
+    @classmethod
+    def _words(cls, v: str) -> str:
+        words_without_numbers(v)
+        return v
+
+
 class Schedule(PoolTerms):
     """What a benefit pays one group of categories (或 everyone when ``categories`` is absent)."""
 
@@ -106,6 +119,8 @@ class Schedule(PoolTerms):
     pools: dict[str, PoolTerms] = Field(default_factory=dict)
     limits: dict[str, MoneyParam] = Field(default_factory=dict)
     """The yearly amount of each of the benefit's sub-limits (``CumulativeBenefit.limits``)."""
+    route: Route | None = None
+    """Set when the schedule is paid on application only, not at the desk."""
     text: str | None = None
     """Whom the schedule is for, in the document's words (no numbers: they are built)."""
 
