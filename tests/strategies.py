@@ -2,7 +2,7 @@
 
 Claims are built directly as domain objects (money already in fen, parts already
 adding up), the way ``jiuzhu.io.claims`` hands them to the engine. Everything a
-generated claim holds is valid at the edge (DESIGN.md "Public interfaces"):
+generated claim holds is valid at the edge (docs/design.md "Public interfaces"):
 
 * ``total == full_self_pay + partial_self_pay + policy_scope``;
 * pre-settled insurance has ``basic_insurance + critical_illness_insurance <= policy_scope``;

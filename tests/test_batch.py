@@ -352,9 +352,9 @@ def test_parquet_errors_are_the_same_from_both_engines(tmp_path: Path) -> None:
             seen[(engine, out)] = (run.stderr, errors.read_text(encoding="utf-8"))
     assert len(set(seen.values())) == 1, seen
     stderr, _ = seen[("batch", "out.parquet")]
-    assert "第 2 行 claim other，字段 other_payments" in stderr
-    assert "第 3 行 claim early，字段 settlement_date" in stderr
-    assert "第 4 行 claim bad，字段 total" in stderr
+    assert "第 2 行，单据 other，字段 other_payments（其他支付）" in stderr
+    assert "第 3 行，单据 early，字段 settlement_date（结算日期）" in stderr
+    assert "第 4 行，单据 bad，字段 total（医疗总费用）" in stderr
     for engine in ("reference", "batch"):
         table = pl.read_parquet(tmp_path / f"{engine}-out.parquet")
         assert table["claim_id"].to_list() == ["ok1", "ok2"]

@@ -235,7 +235,7 @@ def test_end_to_end_ledger(db_url: str, tmp_path: Path) -> None:
     ws = wb[LEDGER_SHEET]
     rows = list(ws.iter_rows(values_only=True))
     header = list(rows[1])
-    body = [dict(zip(header, r, strict=True)) for r in rows[2:]]
+    body = [dict(zip(header, r, strict=True)) for r in rows[2:] if isinstance(r[0], int)]
     assert "身份证号码（脱敏）" in header and "省级财政（元）" in header
     by_name = {r["姓名"]: r for r in body}
     assert set(by_name) == {"甲", "乙", "丙", "戊", "己"}
@@ -257,7 +257,13 @@ def test_end_to_end_ledger(db_url: str, tmp_path: Path) -> None:
     assert money(by_name["乙"]["个人应缴（元）"]) == Decimal("100.01")
     assert by_name["乙"]["资格期间"] == "2019-08-01至2020-02-29"
     assert by_name["己"]["资格期间"] == "2020-06-15至今"
-    assert ws.cell(row=3, column=header.index("资助金额（元）") + 1).number_format == "0.00"
+    assert ws.cell(row=3, column=header.index("资助金额（元）") + 1).number_format == "#,##0.00"
+    total_row = next(dict(zip(header, r, strict=True)) for r in rows if r[0] == "合计")
+    assert money(total_row["资助金额（元）"]) == Decimal("900.02")
+    assert (
+        ws.freeze_panes == "A3"
+        and ws.auto_filter.ref == f"A2:{ws.cell(2, len(header)).column_letter}7"
+    )
 
     totals = list(wb[TOTALS_SHEET].iter_rows(values_only=True))
     t_header = list(totals[1])

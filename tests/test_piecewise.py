@@ -1,4 +1,4 @@
-"""The cumulative rate function F(C) of DESIGN.md and the words built from it,
+"""The cumulative rate function F(C) of docs/design.md and the words built from it,
 with hand-worked figures. F has no cap: caps limit what was paid (test_properties)."""
 
 from __future__ import annotations

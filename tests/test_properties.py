@@ -1,6 +1,6 @@
 """Property tests of the settlement engine and the money primitives (hypothesis).
 
-What DESIGN.md promises, checked on generated claims under all five policies:
+What docs/design.md promises, checked on generated claims under all five policies:
 conservation to the fen, no tier paying more than is left, caps, yearly totals
 equal to ``F(yearly base)`` (cumulative rounding), claim-by-claim equals one
 call, determinism, and the exactness of the money helpers.
@@ -63,7 +63,7 @@ SETTINGS = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
-# Settlement order (DESIGN.md "Settlement semantics"); hospital_borne last, for quota claims.
+# Settlement order (docs/design.md "Settlement semantics"); hospital_borne last, for quota claims.
 ORDER = (
     Benefit.basic_insurance,
     Benefit.critical_illness_insurance,
@@ -77,7 +77,7 @@ ORDER = (
     Benefit.hospital_borne,
 )
 
-# Review-only benefits: decided on review, never paid at the desk (DESIGN.md).
+# Review-only benefits: decided on review, never paid at the desk (docs/design.md).
 REVIEW_ONLY = {
     "hangzhou-2023": (Benefit.special_assistance,),
     "fujian-2022": (Benefit.illness_poverty_assistance,),
@@ -219,7 +219,7 @@ def _period_year(policy_id: str, c: Claim, s: Settlement) -> int:
 
 
 def _caps_hold(policy_id: str, claims: Sequence[Claim]) -> None:
-    """DESIGN.md "where caps sit", claim by claim, for every assistance benefit:
+    """docs/design.md "where caps sit", claim by claim, for every assistance benefit:
 
     * F has no cap: a claim is paid ``min(F(C_after) − F(C_before), cap − paid so far
       this year under that cap for every cap that applies, what the bill leaves)``;
@@ -656,7 +656,7 @@ def test_input_order_does_not_matter_with_distinct_dates(
 @SETTINGS
 @given(data=st.data())
 def test_a_rejected_claim_leaves_no_trace(policy_id: str, data: st.DataObject) -> None:
-    """DESIGN.md: a claim the engine cannot settle is rejected naming the field,
+    """docs/design.md: a claim the engine cannot settle is rejected naming the field,
     and the person's other claims settle exactly as if it had never been sent."""
     claims = data.draw(population(policy_id))
     i = data.draw(st.integers(0, len(claims) - 1), label="victim")

@@ -64,7 +64,7 @@ def test_registry_errors_are_clear(tmp_path: Path) -> None:
     assert run.code == 2 and "jiuzhu db upgrade" in run.stderr
     missing = tmp_path / "nowhere.db"
     run = settle(POLICY, [_without_category(1, HEAD)], "--registry", str(missing))
-    assert run.code == 2 and "找不到登记库文件" in run.stderr and not missing.exists()
+    assert run.code == 2 and "找不到登记库" in run.stderr and not missing.exists()
     parquet = invoke(
         ["settle", "--policy", POLICY, "--input", str(tmp_path / "x.parquet"), "--registry", empty]
     )

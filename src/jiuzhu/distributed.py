@@ -45,7 +45,13 @@ from jiuzhu.domain.engine.reference import not_in_force, other_too_large
 from jiuzhu.domain.engine.rules import CompiledPolicy
 from jiuzhu.io import settlements_columnar
 from jiuzhu.io.claims import InputError
-from jiuzhu.io.claims_columnar import ColumnarClaims, ColumnarInputError, from_frame, to_claims
+from jiuzhu.io.claims_columnar import (
+    ColumnarClaims,
+    ColumnarInputError,
+    from_frame,
+    parquet_reason,
+    to_claims,
+)
 from jiuzhu.io.policy_files import load_compiled
 
 if TYPE_CHECKING:
@@ -182,7 +188,8 @@ def _read(path: str, ranges: Ranges) -> pl.DataFrame:
         return pl.concat([scan.slice(s, ln) for s, ln in ranges]).collect()
     except (OSError, pl.exceptions.ComputeError) as err:
         raise ColumnarInputError(
-            f"工作节点无法读取 Parquet 文件 {path}：{err}（各工作节点须能以同一路径读取输入文件）"
+            f"工作节点无法读取 Parquet 文件 {path}：{parquet_reason(err)}"
+            "（各工作节点须能以同一路径读取输入文件）"
         ) from None
 
 
@@ -242,7 +249,7 @@ def _ids(path: str) -> tuple[pl.DataFrame, pl.DataFrame]:
         from_frame(empty)
         ids = scan.select("claim_id", "person_id").collect()
     except (OSError, pl.exceptions.ComputeError) as err:
-        raise ColumnarInputError(f"无法读取 Parquet 文件 {path}：{err}") from None
+        raise ColumnarInputError(f"无法读取 Parquet 文件 {path}：{parquet_reason(err)}") from None
     return empty, ids
 
 

@@ -35,7 +35,7 @@ class RateFormatError(ValueError):
 def parse_yuan(text: str, *, allow_negative: bool = False) -> Fen:
     """Parse a yuan string with exactly two decimals into fen.
 
-    Exactly two decimals because that is the edge contract (DESIGN.md): a value
+    Exactly two decimals because that is the edge contract (docs/design.md): a value
     such as ``"12.5"`` or ``"12.345"`` is more likely a unit or rounding mistake
     upstream than something to guess about.
     """

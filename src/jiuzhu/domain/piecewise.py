@@ -2,7 +2,7 @@
 
 ``F(C) = round(sum_k rate_k * overlap(C - deductible, segment_k))``
 
-DESIGN.md asks that each claim's amount be ``F(C_after) - F(C_before)`` with F
+docs/design.md asks that each claim's amount be ``F(C_after) - F(C_before)`` with F
 rounded on the *cumulative* yearly base, so a person's yearly total equals
 ``F(yearly base)`` exactly and the batch engine can reproduce it. Deductibles,
 progressive segments and tilts are all parameters of this one function.

@@ -26,7 +26,6 @@ of validity), and an end only ever moves earlier, so files can arrive in any ord
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +40,7 @@ from jiuzhu.io.rosters import (
     RosterFileError,
     RowError,
     category_from_text,
+    file_sha256,
     mask_value,
     membership_from,
     parse_date,
@@ -192,7 +192,6 @@ def _find_header(table: list[list[str]]) -> int | None:
 
 def parse_certificates(path: Path) -> ParsedCertificates:
     """Read and check every row; a file without the required columns is refused whole."""
-    data = path.read_bytes()
     table = read_table(path)
     header_at = _find_header(table)
     if header_at is None:
@@ -207,7 +206,7 @@ def parse_certificates(path: Path) -> ParsedCertificates:
     if missing:
         raise CertificateFileError(f"{path.name} 缺少列：{'、'.join(missing)}")
 
-    parsed = ParsedCertificates(path.name, hashlib.sha256(data).hexdigest(), 0)
+    parsed = ParsedCertificates(path.name, file_sha256(path), 0)
     for index in range(header_at + 1, len(table)):
         raw = table[index]
         if not any(raw):

@@ -34,7 +34,7 @@ class InsuranceBody(_Doc):
 
 
 class ClaimBody(_Doc):
-    """A claim (DESIGN.md). Without ``category``/``categories`` the service takes the
+    """A claim (docs/design.md). Without ``category``/``categories`` the service takes the
     person's categories from the registry; ``person_id`` is the 身份证号."""
 
     claim_id: str = Field(min_length=1, max_length=64)

@@ -1,6 +1,6 @@
 """The reference settlement engine: one claim at a time, every figure explained.
 
-Order (DESIGN.md): basic insurance → critical-illness insurance → other
+Order (docs/design.md): basic insurance → critical-illness insurance → other
 payments → medical assistance → the after-tiers. Each cumulative benefit pays
 the increment ``F(C_after) - F(C_before)`` of its category's rate function,
 limited by what every cap that applies leaves (``cap − paid so far this year
@@ -496,7 +496,7 @@ class ReferenceEngine:
         else:
             increment = bases[ben.base]
         if sched is None:
-            # The base keeps counting the whole year, whatever the category (DESIGN.md).
+            # The base keeps counting the whole year, whatever the category (docs/design.md).
             self._count(trial, "assistance", benefit, pool, claim, increment, 0)
             return
         amount, formula = self._cumulative(

@@ -4,7 +4,7 @@ The policy file says things the way the documents do (a general schedule, a tilt
 "降低50%、提高5个百分点、取消封顶", a pool's cap, a sub-limit). Here each
 ``(benefit, category)`` becomes plain ``Piecewise`` rate functions per pool and
 a list of ``Cap``s, so the engine has a single mechanism to apply: the increment
-of F, limited by what every cap that applies leaves (DESIGN.md "The one shape,
+of F, limited by what every cap that applies leaves (docs/design.md "The one shape,
 and where caps sit").
 """
 

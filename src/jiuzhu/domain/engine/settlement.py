@@ -54,7 +54,7 @@ class Settlement:
         return self.amounts.get(benefit, Fen(0))
 
     def to_json(self) -> dict[str, object]:
-        """The contract of DESIGN.md: one yuan string per benefit, then personal and lines."""
+        """The contract of docs/design.md: one yuan string per benefit, then personal and lines."""
         out: dict[str, object] = {
             "claim_id": self.claim_id,
             "person_id": self.person_id,
