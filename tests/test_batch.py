@@ -152,7 +152,7 @@ def test_batch_output_is_the_reference_output(policy_id: str, data: st.DataObjec
 
 
 def test_a_cap_reached_across_claims_hand_worked() -> None:
-    """聊城 低保 (000 三(四)1): medical assistance 70% with no deductible, yearly cap
+    """聊城 低保 (聊城实施方案 三(四)1): medical assistance 70% with no deductible, yearly cap
     30000.00. Insurance pre-settled at 0, so each stay's burden is its 20000.00 scope:
     F = 70% × C, capped. Claims 1 and 2 pay 14000.00 each (C = 40000.00 → 28000.00);
     claim 3 would make F(60000.00) = 42000.00, the cap leaves 30000.00 − 28000.00 = 2000.00.

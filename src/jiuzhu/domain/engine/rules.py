@@ -113,7 +113,7 @@ class ResolvedSchedule:
 
 def _segments(specs: list[SegmentSpec] | None, rate: BasisPoints | None) -> tuple[Segment, ...]:
     if specs is None:
-        # No rate: a benefit decided on review, whose amount the seed leaves to judgement.
+        # No rate: a benefit decided on review, whose amount the document leaves to judgement.
         return () if rate is None else (Segment(Fen(0), None, rate),)
     out: list[Segment] = []
     lower = Fen(0)
