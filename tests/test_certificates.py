@@ -361,7 +361,7 @@ def test_a_later_file_closes_and_ends_only_move_earlier(db_url: str, tmp_path: P
 
 
 def _changes(path: Path, rows: list[list[str]]) -> Path:
-    """A 附件3 dynamic-adjustment roster (山西 晋医保发〔2019〕46号 三(十)) with a 对象类别 column."""
+    """A 附件3 dynamic-adjustment roster (晋医保发〔2019〕46号 三(十)) with a 对象类别 column."""
     header = [
         "乡(镇)", "行政村", "户主姓名", "身份证号码", "家庭人口数", "家庭成员姓名", "身份证号码",
         "对象类别", "动态调整工作类型", "动态调整时间", "月", "年",

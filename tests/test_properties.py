@@ -176,8 +176,9 @@ def test_no_tier_pays_more_than_is_left(policy_id: str, data: st.DataObject) -> 
                 c.insurance.critical_illness_insurance,
             )
         elif not is_quota(s):
-            # Computed tiers 1-2 stay inside the policy scope. (The 山西 quota path
-            # pays 70% of the whole bill within the quota, policy scope or not: 晋医保发〔2019〕46号 二(八).)
+            # Computed tiers 1-2 stay inside the policy scope. (The 山西 quota path pays
+            # 70% of the whole bill within the quota, policy scope or not: 晋医保发〔2019〕46号
+            # 二(八).)
             assert bi + cii <= c.policy_scope, (bi, cii, c)
         if not is_quota(s):
             ma = s.amount(Benefit.medical_assistance)
