@@ -23,6 +23,7 @@ from jiuzhu.domain.policy.audit import unsourced, walk
 from jiuzhu.domain.policy.constraints import Framework
 from jiuzhu.domain.policy.model import Policy
 from jiuzhu.domain.policy.names import param_name
+from jiuzhu.domain.workflow import Workflow
 from jiuzhu.io.errors import flatten
 
 POLICY_PATH_ENV = "JIUZHU_POLICY_PATH"
@@ -249,3 +250,12 @@ def load_framework(framework_id: str) -> Framework:
             except ValidationError as err:
                 raise PolicyFileError(str(path), flatten(err)) from err
     raise PolicyFileError(framework_id, [("framework", f"未知的省级框架 {framework_id!r}")])
+
+
+def load_workflow() -> Workflow:
+    """The application procedure's transition table (``policies/procedure/applications.yaml``)."""
+    path = shipped_dir() / "procedure" / "applications.yaml"
+    try:
+        return Workflow.model_validate(read_yaml(path))
+    except ValidationError as err:
+        raise PolicyFileError(str(path), flatten(err)) from err

@@ -267,7 +267,7 @@ class Prepared:
 
     def _exclusions(self) -> None:
         c = self.c
-        self.excl: list[tuple[np.ndarray, np.ndarray, frozenset[Benefit]]] = []
+        self.excl: list[tuple[np.ndarray, np.ndarray, frozenset[Benefit], bool]] = []
         for ex in self.policy.exclusions:
             if ex.kind is ExclusionKind.not_referred:
                 hit = ~c.referred
@@ -277,13 +277,18 @@ class Prepared:
             if ex.categories is not None:
                 cats[:] = False
                 cats[[CATEGORY_CODE[x] for x in ex.categories]] = True
-            self.excl.append((hit, cats, frozenset(ex.benefits)))
+            self.excl.append((hit, cats, frozenset(ex.benefits), ex.lifted_on_review))
 
     def excluded(self, b: Benefit, rows: Rows, cat: np.ndarray) -> np.ndarray:
+        """Claims an exclusion refuses ``b`` (one lifted by an approved review excepted)."""
         out = np.zeros(cat.size, bool)
-        for hit, cats, benefits in self.excl:
+        review = None if self.c.reviewed is None else self.c.reviewed.get(b)
+        for hit, cats, benefits, lifted in self.excl:
             if b in benefits:
-                out |= hit[rows] & cats[cat]
+                mine = hit[rows] & cats[cat]
+                if lifted and review is not None:
+                    mine &= review[rows] < REVIEWED
+                out |= mine
         return out
 
     def _quota(self) -> None:
@@ -704,6 +709,8 @@ def _trial(p: Prepared, led: Ledger, rows: Rows, cat: np.ndarray) -> TrialOut:
         on_review = t_b.routed[cat] if t_b.desk else np.ones(m, bool)
         opened = np.zeros(m, bool) if review is None else review[rows] >= REVIEWED
         eligible &= ~on_review | opened
+        if review is not None and t_b.base is BaseKind.reasonable_cost:
+            opened &= on_review  # an approval of a benefit the desk pays changes nothing
         pays = eligible & t_b.has_schedule[cat]
         if t_b.base is BaseKind.reasonable_cost:
             left = total - paid

@@ -479,7 +479,11 @@ class ReferenceEngine:
         sched = self.c.schedule(benefit, trial.category)
         pool = self.c.pool_of(benefit, claim)
         on_review = not ben.desk or (sched is not None and sched.route is not None)
-        reviewed = claim.review_of(benefit) if on_review else None
+        reviewed = claim.review_of(benefit)
+        if exclusion is not None and exclusion.lifted_on_review and reviewed is not None:
+            exclusion = None  # 山西 三(十一): approved on application
+        elif not on_review and exclusion is None:
+            reviewed = None  # an approval of a benefit the desk pays changes nothing
         if exclusion is not None or (on_review and reviewed is None):
             if sched is not None:
                 s.lines.append(self._not_paid_line(benefit, ben, sched, exclusion))

@@ -24,6 +24,7 @@ from pydantic import Field, field_validator, model_validator
 
 from jiuzhu.domain.policy.params import MoneyParam, RateParam, Sourced, Strict, cite_clauses
 from jiuzhu.domain.vocabulary import Benefit, Category, VisitType
+from jiuzhu.domain.workflow import State
 
 _NUMBER = re.compile(r"[0-9０-９%％]")
 
@@ -294,6 +295,9 @@ class Exclusion(Sourced):
     benefits: list[Benefit] = Field(min_length=1)
     categories: list[Category] | None = None
     text: str
+    lifted_on_review: bool = False
+    """True: an approved application of the benefit lifts the exclusion (山西 三(十一):
+    out-of-area care without 备案 follows the application route)."""
 
     @field_validator("text")
     @classmethod
@@ -345,6 +349,46 @@ class LookBack(Sourced):
     months: int = Field(ge=1, le=36)
     counts_from: Literal["identification", "application_month"] = "identification"
     period: Literal["natural_year", "identification_year"] = "natural_year"
+
+
+class DocumentSpec(Strict):
+    """One paper of an application's checklist."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str
+
+
+class ApplicationKind(Sourced):
+    """A kind of application (依申请救助) a document provides for, and what it decides.
+
+    ``decides``: ``identification`` of a ``category`` (with its look-back, 聊城 四(一), 杭州
+    二(二)); a ``benefit`` the desk does not pay (特殊救助, 一次性救助, 住院救助 by application);
+    or ``scattered_reimbursement`` (零星报销, 茂民规〔2018〕3号 二(四)): a bill settled as the desk
+    would, paid to the person. ``states``: the steps of the procedure
+    (``policies/procedure/applications.yaml``) this kind goes through.
+    """
+
+    name: str
+    decides: Literal["identification", "benefit", "scattered_reimbursement"]
+    category: Category | None = None
+    benefit: Benefit | None = None
+    applicants: list[Category] | None = None
+    """Who may apply, by the categories they hold (None: anyone insured)."""
+    documents: list[DocumentSpec] = Field(min_length=1)
+    states: list[State] = Field(min_length=2)
+    once_a_year: bool = False
+    """聊城 四(一): 一个年度内不得重复申请."""
+    payee: Literal["person", "hospital"] = "person"
+
+    @model_validator(mode="after")
+    def _decides(self) -> ApplicationKind:
+        if self.decides == "identification" and self.category is None:
+            raise ValueError("认定类申请须写 category")
+        if self.decides == "benefit" and self.benefit is None:
+            raise ValueError("待遇类申请须写 benefit")
+        if self.states[0] is not State.received:
+            raise ValueError("申请的第一步须为 received（受理）")
+        return self
 
 
 class Categories(Sourced):
@@ -411,6 +455,7 @@ class Policy(Strict):
     huiminbao_subsidy: HuiminbaoSubsidy | None = None
     income_reference: dict[str, MoneyParam] = Field(default_factory=dict)
     """Per-capita disposable incomes the document ties thresholds to (人均可支配收入)."""
+    applications: dict[str, ApplicationKind] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -439,6 +484,11 @@ class Policy(Strict):
         for where, name in refs:
             if name not in lists:
                 raise ValueError(f"{where} 引用了未定义的病种目录 {name!r}")
+        for key, kind in self.applications.items():
+            if kind.category is not None and kind.category not in self.categories.precedence:
+                raise ValueError(f"applications.{key}: {kind.category} 不是本政策救助的类别")
+            if kind.benefit is not None and getattr(self.benefits, kind.benefit.value) is None:
+                raise ValueError(f"applications.{key}: 本政策没有 {kind.benefit.value}")
         return self
 
     def in_force(self, day: dt.date) -> bool:
