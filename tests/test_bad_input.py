@@ -482,10 +482,10 @@ def settle_with_policy_file(tmp_path: Path, text: str, *extra: str) -> tuple[Run
             id="assumed-without-note",
         ),
         pytest.param(
-            NEAR_POOR + '        rate: {value: "60%", clause: "三(四)2"}\n',
+            NEAR_POOR + '        rate: {value: "60%", clause: "000 三(四)2"}\n',
             "benefits.medical_assistance.schedules.near_poor.rate.clause",
-            "条款引用格式应为",
-            id="clause-without-seed-number",
+            "条款引用应写成文件中的条款号",
+            id="clause-as-a-file-number",
         ),
         pytest.param(
             NEAR_POOR + '        rate: "60%"\n        rate: "55%"\n',
@@ -622,7 +622,7 @@ def test_policy_check_dibao_rate_below_the_province_floor(tmp_path: Path) -> Non
     no_traceback(run)
     assert run.code == 1, run.stderr
     assert "fujian-2022：格式正确" in run.stdout
-    assert "ma-rate-floor" in run.stderr and "004 二(二)9" in run.stderr
+    assert "ma-rate-floor" in run.stderr and "闽医保〔2021〕93号 二(二)9" in run.stderr
     wide = policy_check(path, 200)
     assert wide.code == 1
     assert "低保对象：比例 65% 低于 70%" in wide.stderr
@@ -634,7 +634,7 @@ def test_policy_check_near_dibao_rate_equal_to_dibao(tmp_path: Path) -> None:
     run = policy_check(path, 200)
     no_traceback(run)
     assert run.code == 1, run.stderr
-    assert "ma-others-below-dibao" in run.stderr and "004 二(二)9" in run.stderr
+    assert "ma-others-below-dibao" in run.stderr and "闽医保〔2021〕93号 二(二)9" in run.stderr
     assert "低保边缘家庭成员：比例 70% 须低于低保对象的 70%" in run.stderr
     assert "ma-rate-floor" not in run.stderr
 
@@ -653,6 +653,6 @@ def test_settle_refuses_a_policy_file_that_breaks_its_framework(tmp_path: Path) 
     assert_policy_refused(
         run,
         "政策 fujian-2022 不符合省级框架 fujian-2022",
-        "ma-others-below-dibao（004 二(二)9）",
+        "ma-others-below-dibao（闽医保〔2021〕93号 二(二)9）",
         "低保边缘家庭成员：比例 70% 须低于低保对象的 70%",
     )

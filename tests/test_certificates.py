@@ -1,4 +1,4 @@
-"""Certificate import (证书: 特困供养证, 低保证, 低边证, 残疾人证; seed 001 二(二)):
+"""Certificate import (证书: 特困供养证, 低保证, 低边证, 残疾人证; 杭政办函〔2022〕70号 二(二)):
 checks, idempotency, closing by a later file, and the category in force beside rosters."""
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def good_rows() -> list[list[object]]:
         ["TK001", A, "张一", "《特困人员救助供养证》", "2022-12-20", "2023-01-01", "", "", ""],
         # no 有效期起: from 发证日期; 有效期止 is the last day with the category
         ["DB001", B, "李二", "低保证", "2023-02-01", "", "2023-12-31", "", ""],
-        # a disability card counts only with 二级及以上 (001 二(二))
+        # a disability card counts only with 二级及以上 (杭政办函〔2022〕70号 二(二))
         [DISABILITY_NO, B, "李二", "残疾人证", "", "2023/3/1", "", "", "二级"],
         # cancelled before its end: 注销日期 is the first day without → last day 06-14
         ["LB001", C, "王三", "低边证", "", "2023年1月1日", "2023-12-31", "2023-06-15", ""],
@@ -164,7 +164,10 @@ def test_good_file_goes_in_and_persons_have_no_household(db_url: str, tmp_path: 
     assert "适用类别：低保边缘家庭成员" in ask(db_url, C, "2023-06-14")
     cancelled = ask(db_url, C, "2023-06-15")
     assert "适用类别：普通参保人员" in cancelled and "已终止" in cancelled
-    assert "001 二(二)：持有效期内的证件" in cancelled and "003 (十)" not in cancelled
+    assert (
+        "杭政办函〔2022〕70号 二(二)：持有效期内的证件" in cancelled
+        and "晋医保发〔2019〕46号 三(十)" not in cancelled
+    )
 
 
 def test_registry_category_masks_the_id_inside_a_certificate_number(
@@ -204,7 +207,7 @@ BAD = [
     (
         ("N9", make_id(309), "中华人民共和国残疾人证", "", "2023-01-01", "", "", "三级"),
         "残疾等级",
-        "三级残疾人证不属于医疗救助对象：须二级及以上（001 二(二)）",
+        "三级残疾人证不属于医疗救助对象：须二级及以上（杭政办函〔2022〕70号 二(二)）",
     ),
     (
         ("N10", make_id(310), "残疾人证", "", "2023-01-01", "", "", "五级"),
@@ -358,7 +361,7 @@ def test_a_later_file_closes_and_ends_only_move_earlier(db_url: str, tmp_path: P
 
 
 def _changes(path: Path, rows: list[list[str]]) -> Path:
-    """A 附件3 dynamic-adjustment roster (山西 003 (十)) with a 对象类别 column."""
+    """A 附件3 dynamic-adjustment roster (晋医保发〔2019〕46号 三(十)) with a 对象类别 column."""
     header = [
         "乡(镇)", "行政村", "户主姓名", "身份证号码", "家庭人口数", "家庭成员姓名", "身份证号码",
         "对象类别", "动态调整工作类型", "动态调整时间", "月", "年",
@@ -403,8 +406,8 @@ def test_roster_and_certificate_of_another_category_by_precedence(
     assert "特困人员：自2023-03-01起至今有效，依据证书 TK-401" in both
     assert "低保对象：自2023-01-01起至今有效，依据名单 q1.csv" in both
     assert (
-        "就高不重复：同时具有 特困人员、低保对象，按政策 hangzhou-2023（001 二(二)） 的类别顺序"
-        "适用「特困人员」" in both
+        "就高不重复：同时具有 特困人员、低保对象，"
+        "按政策 hangzhou-2023（杭政办函〔2022〕70号 二(二)） 的类别顺序适用「特困人员」" in both
     )
     assert person not in both
 
@@ -414,7 +417,7 @@ def test_roster_and_certificate_of_another_category_by_precedence(
     assert "同时具有 低保对象、二级及以上残疾人证持证人员" in hz and "依据证书 CJ-402" in hz
     sx = ask(db_url, other, "2023-06-01", "shanxi-2019")
     assert "适用类别：低保对象" in sx
-    assert "政策 shanxi-2019（003 一） 不救助「二级及以上残疾人证持证人员」" in sx
+    assert "政策 shanxi-2019（晋医保发〔2019〕46号 一） 不救助「二级及以上残疾人证持证人员」" in sx
 
     engine = make_engine(db_url)
     with session_factory(engine)() as s:

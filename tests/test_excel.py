@@ -108,7 +108,7 @@ def test_output_format_follows_the_extension(tmp_path: Path) -> None:
     assert str(ws.page_setup.paperSize) == ws.PAPERSIZE_A4
     lines = list(wb["结算说明"].iter_rows(min_row=3, values_only=True))
     ma = next(r for r in lines if r[0] == "c1" and r[1] == "医疗救助")
-    assert "F(" in ma[4] and ma[5]  # the formula and its clause
+    assert "本次计入医疗救助基数" in ma[4] and ma[5]  # the formula and its clause
 
 
 @pytest.mark.cli

@@ -38,13 +38,15 @@ def test_boundaries_change_date_exit_date_and_day_after() -> None:
     }
     assert at == {
         D(2019, 7, 31): Category.ordinary,
-        D(2019, 8, 1): Category.dibao,  # from the day of the certificate (003 (十))
+        D(
+            2019, 8, 1
+        ): Category.dibao,  # from the day of the certificate (晋医保发〔2019〕46号 三(十))
         D(2019, 9, 9): Category.dibao,
         D(2019, 9, 10): Category.ordinary,  # 自退出之日起不再享受
         D(2019, 9, 11): Category.ordinary,
     }
     after = category_on(PERSON, held, D(2019, 9, 10), SHANXI, "shanxi-2019")
-    assert any("已终止" in line and "003 (十)" in line for line in after.why)
+    assert any("已终止" in line and "晋医保发〔2019〕46号 三(十)" in line for line in after.why)
     before = category_on(PERSON, held, D(2019, 7, 31), SHANXI, "shanxi-2019")
     assert any("尚未生效" in line for line in before.why)
 

@@ -1,4 +1,5 @@
-"""Roster import (山西 附件2 / 附件3, seed 003 (十)): layouts, checks, idempotency, masking."""
+"""Roster import (山西 附件2 / 附件3, 晋医保发〔2019〕46号 三(十)): layouts, checks, idempotency,
+masking."""
 
 from __future__ import annotations
 

@@ -37,7 +37,7 @@ from tests.cli_helpers import invoke
 POLICY = "liaocheng-2023"
 NEAR_RATE = "benefits.medical_assistance.schedules.near_poor.rate"
 KEY_RATE = "benefits.medical_assistance.schedules.key_groups.rate"
-NEAR_NAME = "医疗救助 · 低保边缘家庭成员、防止返贫监测帮扶对象 · 救助比例"
+NEAR_NAME = "医疗救助·低保边缘家庭成员及防止返贫监测帮扶对象·比例"
 ID_NUMBER = "371502199001011234"  # shaped like a 身份证号: must never be shown whole
 
 CATEGORY_TYPE = pl.List(
@@ -275,7 +275,7 @@ def test_command_end_to_end(synth_dir: Path, tmp_path: Path) -> None:
             "name": NEAR_NAME,
             "baseline": "50%",
             "reform": "60%",
-            "clause": "000 三(四)2",
+            "clause": "聊城实施方案 三(四)2",
         }
     ]
     spending = data["spending"]

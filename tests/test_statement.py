@@ -175,20 +175,31 @@ def _text(pdf: Path) -> list[str]:
     return [re.sub(r"\s+", " ", page.extract_text()) for page in PdfReader(pdf).pages]
 
 
+def _statements(pages: list[str], title: str = "医疗救助“一站式”结算单") -> list[str]:
+    """The text of each statement: a page with the title starts one, the next pages go on
+    with it (a statement longer than a page)."""
+    out: list[str] = []
+    for page in pages:
+        if title in page or not out:
+            out.append(page)
+        else:
+            out[-1] += " " + page
+    return out
+
+
 def test_the_pdf_statement_says_every_amount(tmp_path: Path) -> None:
     out = tmp_path / "结算单.pdf"
     run = invoke(["explain", "-p", POLICY, "-i", str(_input(tmp_path)), "-o", str(out)])
     assert run.code == 1  # ZY-3 (dental) is an error, named; the others still get theirs
     assert "第 3 行" in run.stderr and "visit_type" in run.stderr
     reader = PdfReader(out)
-    assert len(reader.pages) == 2  # one A4 page per settled claim
-    for page in reader.pages:
-        assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (
-            595,
-            842,
-        )
+    for page in reader.pages:  # A4 portrait
+        size = (round(float(page.mediabox.width)), round(float(page.mediabox.height)))
+        assert size == (595, 842)
     settled = _settled(CLAIMS[:2])
-    for text, claim in zip(_text(out), CLAIMS[:2], strict=True):
+    statements = _statements(_text(out))
+    assert len(statements) == 2  # each settled claim's statement starts a page
+    for text, claim in zip(statements, CLAIMS[:2], strict=True):
         s = settled[claim["claim_id"]]
         assert "医疗救助“一站式”结算单" in text and claim["claim_id"] in text
         assert mask_id(PERSON) in text and PERSON not in text
@@ -203,7 +214,7 @@ def test_the_pdf_statement_says_every_amount(tmp_path: Path) -> None:
         for line in s["lines"]:
             if line["clause"]:
                 assert line["clause"] in text
-    first = _text(out)[0]  # 36000.00 − 27710.63: 2289.37 of the policy scope is the person's
+    first = statements[0]  # 36000.00 − 27710.63: 2289.37 of the policy scope is the person's
     assert re.search(
         r"个人负担 其中：全自费 先行自付 政策范围内个人负担 8289.37 2400.00 3600.00 2289.37", first
     )
@@ -217,7 +228,8 @@ def test_a_person_s_year_has_a_summary_page_with_totals(tmp_path: Path) -> None:
     )  # fmt: skip
     assert run.code == 0, run.stderr
     pages = _text(out)
-    assert len(pages) == 3 and "年度结算汇总单" in pages[0] and "2023年度" in pages[0]
+    assert "年度结算汇总单" in pages[0] and "2023年度" in pages[0]
+    assert len(_statements(pages[1:])) == 2
     s = _settled(CLAIMS[:2])
     for key in ("total", "basic_insurance", "medical_assistance", "personal"):
         year = sum(Decimal(r[key]) for r in s.values())

@@ -52,7 +52,7 @@ from jiuzhu.io.claims_columnar import (
     parquet_reason,
     to_claims,
 )
-from jiuzhu.io.policy_files import compile_policy, load_policy
+from jiuzhu.io.policy_files import load_compiled
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -334,7 +334,7 @@ def settle_parquet_distributed(
     read as claims, and ``PolicyFileError`` for a bad policy.
     """
     if compiled is None:
-        compiled = compile_policy(load_policy(policy_ref, overrides or [], sets or []), policy_ref)
+        compiled = load_compiled(policy_ref, overrides or [], sets or [])
     path = _where(claims_path)
     empty, ids = _ids(path)
     if ids.height == 0:

@@ -32,9 +32,9 @@ from jiuzhu.domain.engine.rules import CompiledPolicy
 from jiuzhu.domain.ids import mask_id
 from jiuzhu.domain.indicators import Totals, percent
 from jiuzhu.domain.money import format_yuan, round_half_up_div
-from jiuzhu.domain.parameter_names import parameter_name
 from jiuzhu.domain.policy.audit import leaves
 from jiuzhu.domain.policy.model import Policy
+from jiuzhu.domain.policy.names import param_name
 from jiuzhu.domain.vocabulary import Benefit, Category
 from jiuzhu.io.analysis_inputs import WEIGHT_ONE  # a weight in millionths: 1.0 is 1_000_000
 from jiuzhu.io.claims_columnar import ColumnarClaims
@@ -191,7 +191,7 @@ class Change:
     reform: str | None
     clause: str
     name: str = ""
-    """The parameter in words (``domain/parameter_names.py``): what people read."""
+    """The parameter in words (``domain/policy/names.py``): what people read."""
 
 
 @dataclass(frozen=True)
@@ -235,7 +235,7 @@ def changed_parameters(baseline: Policy, reform: Policy) -> list[Change]:
         if va is not None and vb is not None and va[0] == vb[0]:
             continue
         clause = (vb or va or ("", None))[1] or ""
-        name = parameter_name(reform if vb is not None else baseline, path)
+        name = param_name(reform if vb is not None else baseline, path)
         out.append(Change(path, va[0] if va else None, vb[0] if vb else None, clause, name))
     return out
 

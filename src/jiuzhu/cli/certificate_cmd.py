@@ -1,7 +1,8 @@
 """``jiuzhu certificate``: category memberships from certificates (证书/证件).
 
 A command of its own beside ``jiuzhu roster``, because certificates are issued one
-person at a time with their own validity period (001 二(二)), not as household lists.
+person at a time with their own validity period (杭政办函〔2022〕70号 二(二)), not as
+household lists.
 """
 
 from __future__ import annotations

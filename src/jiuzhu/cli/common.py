@@ -101,16 +101,11 @@ def get_policy(ref: str, overrides: list[Path] | None, sets: list[str] | None) -
     than the province requires, so it is an error, not a warning.
     """
     from jiuzhu.domain.policy.constraints import check
-    from jiuzhu.io.policy_files import (
-        PolicyFileError,
-        compile_policy,
-        load_framework,
-        load_policy,
-    )
+    from jiuzhu.io.policy_files import PolicyFileError, load_compiled, load_framework
 
     try:
-        policy = load_policy(ref, overrides or [], sets or [])
-        compiled = compile_policy(policy, ref)
+        compiled = load_compiled(ref, overrides or [], sets or [])
+        policy = compiled.policy
         if policy.framework is not None:
             broken = check(compiled, load_framework(policy.framework))
             if broken:
@@ -120,6 +115,12 @@ def get_policy(ref: str, overrides: list[Path] | None, sets: list[str] | None) -
                     + "\n".join(lines)
                     + "\n（详见 jiuzhu policy check）"
                 )
+        if compiled.changes:
+            typer.echo(
+                f"注意：政策 {policy.id} 按调整后的取值使用，与发布的政策文件不同：\n  "
+                + "\n  ".join(compiled.changes),
+                err=True,
+            )
         return compiled
     except PolicyFileError as err:
         fail(f"政策错误：\n{err}")

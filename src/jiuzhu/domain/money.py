@@ -3,7 +3,7 @@
 Why integers: a settlement must conserve to the fen, and the batch engine must
 reproduce the online engine exactly. Floats cannot promise either, so no float
 ever holds money here. Rates are integer basis points (1 bp = 0.01%), which
-covers every rate the seeds state ("70%", "0.8%") exactly.
+covers every rate the documents state ("70%", "0.8%") exactly.
 """
 
 from __future__ import annotations

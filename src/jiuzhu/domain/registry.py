@@ -4,7 +4,7 @@ Pure rules over a person's memberships (no database): the storage layer loads th
 the CLI and later the API ask here. Dates are inclusive: a membership is in force
 from ``valid_from`` through ``valid_to``; ``valid_to`` is ``None`` while it lasts.
 
-山西 (十) (seed 003): a person added by a dynamic adjustment (新识别, 自然增加) is
+晋医保发〔2019〕46号 三(十): a person added by a dynamic adjustment (新识别, 自然增加) is
 assisted "从各部门出具动态调整情况证明之日起", so from the change date; one who left
 is not assisted "自退出之日起", so the exit date is the first day without it and the
 membership's ``valid_to`` is the day before.
@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from jiuzhu.domain.ids import mask_id
 from jiuzhu.domain.vocabulary import Category
 
-CLAUSE_CHANGES = "003 (十)"
-CLAUSE_CERTIFICATE_PERIOD = "001 二(二)：持有效期内的证件"
+CLAUSE_CHANGES = "晋医保发〔2019〕46号 三(十)"
+CLAUSE_CERTIFICATE_PERIOD = "杭政办函〔2022〕70号 二(二)：持有效期内的证件"
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,8 @@ class Membership:
     closed_by: str | None = None
     """The row that ended it (自然减少), with its exit date."""
     by_certificate: bool = False
-    """Held by a certificate (001 二(二) "持有效期内…证"): its period is the card's, not a
-    roster's dates (003 (十))."""
+    """Held by a certificate (杭政办函〔2022〕70号 二(二) "持有效期内…证"): its period is the
+    card's, not a roster's dates (晋医保发〔2019〕46号 三(十))."""
 
     def in_force(self, on: dt.date) -> bool:
         return self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)

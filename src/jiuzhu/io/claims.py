@@ -14,9 +14,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from jiuzhu.domain.claims import CategorySpan, Claim, PreSettled
+from jiuzhu.domain.claims import CategorySpan, Claim, PreSettled, Reviewed
 from jiuzhu.domain.money import Fen, format_yuan, parse_yuan
-from jiuzhu.domain.vocabulary import Category, VisitType, category_from_text, visit_from_text
+from jiuzhu.domain.vocabulary import (
+    Benefit,
+    Category,
+    VisitType,
+    category_from_text,
+    visit_from_text,
+)
 from jiuzhu.io.errors import flatten, json_reason
 
 FIELD_ZH: dict[str, str] = {
@@ -44,6 +50,9 @@ FIELD_ZH: dict[str, str] = {
     "out_of_area_filed": "异地就医备案",
     "quota_hospital": "单病种限额付费定点医院",
     "late_stage": "病情晚期",
+    "applied_on": "申请日期",
+    "reviewed": "审核批准的待遇",
+    "accepted": "审核认定的合理医疗费用",
 }
 """The claim contract's fields as people call them (the headers of a claims table)."""
 
@@ -125,6 +134,8 @@ class CategorySpanIn(_Model):
     category: Category
     valid_from: dt.date | None = None
     valid_to: dt.date | None = None
+    applied_on: dt.date | None = None
+    """Application date of a category identified on application (default: valid_from)."""
 
     @field_validator("category", mode="before")
     @classmethod
@@ -135,7 +146,26 @@ class CategorySpanIn(_Model):
     def _order(self) -> CategorySpanIn:
         if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
             raise ValueError(SPAN_REVERSED)
+        if self.applied_on is not None:
+            if self.valid_from is None:
+                raise ValueError("写了申请日期 applied_on，须同时写认定日期 valid_from")
+            if self.applied_on > self.valid_from:
+                raise ValueError("申请日期 applied_on 晚于认定日期 valid_from")
         return self
+
+
+class ReviewedIn(_Model):
+    """A benefit the desk does not pay, approved on review for this claim (set by the
+    bureau's review; a hospital never sends it)."""
+
+    benefit: Benefit
+    accepted: Fen | None = None
+    application: str | None = Field(default=None, max_length=64)
+
+    @field_validator("accepted", mode="before")
+    @classmethod
+    def _m(cls, v: Any) -> Fen | None:
+        return None if v is None else _money(v)
 
 
 class InsuranceIn(_Model):
@@ -171,6 +201,7 @@ class ClaimIn(_Model):
     out_of_area_filed: bool = False
     quota_hospital: bool = False
     late_stage: bool = False
+    reviewed: list[ReviewedIn] | None = None
 
     @field_validator("category", mode="before")
     @classmethod
@@ -273,7 +304,8 @@ def to_domain(c: ClaimIn) -> Claim:
         spans: tuple[CategorySpan, ...] = (CategorySpan(c.category),)
     else:
         spans = tuple(
-            CategorySpan(s.category, s.valid_from, s.valid_to) for s in c.categories or []
+            CategorySpan(s.category, s.valid_from, s.valid_to, s.applied_on)
+            for s in c.categories or []
         )
     insurance = None
     if c.insurance is not None:
@@ -291,6 +323,7 @@ def to_domain(c: ClaimIn) -> Claim:
         partial_self_pay=c.partial_self_pay,
         policy_scope=c.policy_scope,
         categories=spans,
+        reviewed=tuple(Reviewed(r.benefit, r.accepted, r.application) for r in c.reviewed or []),
         insurance=insurance,
         other_payments=c.other_payments,
         disease=c.disease,

@@ -468,6 +468,7 @@ def from_frame(frame: pl.DataFrame) -> ColumnarClaims:
         span_category=spans[1][keep],
         span_from=spans[2][keep],
         span_to=spans[3][keep],
+        span_applied=spans[4][keep],
     )
     errors = sorted(e.found, key=lambda x: x.line)
     return ColumnarClaims(
@@ -499,8 +500,8 @@ def _person_codes(person: pl.Series) -> np.ndarray:
 
 def _spans(
     frame: pl.DataFrame, e: _Errors
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Category spans as flat arrays (claim row, category, from, to)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Category spans as flat arrays (claim row, category, from, to, applied)."""
     n = frame.height
     pieces: list[pl.DataFrame] = []
     has_one = "category" in frame.columns
@@ -518,6 +519,7 @@ def _spans(
                     "category": one.gather(given),
                     "valid_from": pl.repeat(None, given.size, dtype=pl.Date, eager=True),
                     "valid_to": pl.repeat(None, given.size, dtype=pl.Date, eager=True),
+                    "applied_on": pl.repeat(None, given.size, dtype=pl.Date, eager=True),
                 }
             )
         )
@@ -525,7 +527,7 @@ def _spans(
         pieces.append(_list_spans(frame["categories"], e))
     if not pieces:
         z = np.zeros(0, np.int64)
-        return z, z.astype(np.int8), z.astype(np.int32), z.astype(np.int32)
+        return z, z.astype(np.int8), z.astype(np.int32), z.astype(np.int32), z.astype(np.int32)
     spans = pl.concat(pieces)
     codes = {c.value: k for c, k in CATEGORY_CODE.items()}
     codes |= {text: codes[c] for text, c in CATEGORY_TEXT.items()}  # 低保 → dibao
@@ -546,6 +548,14 @@ def _spans(
         mask = np.zeros(n, bool)
         mask[reversed_["row"].to_numpy()] = True
         e.add(mask, "categories", SPAN_REVERSED)
+    applied = pl.col("applied_on")
+    late = spans.filter(
+        applied.is_not_null() & (pl.col("valid_from").is_null() | (applied > pl.col("valid_from")))
+    )
+    if late.height:
+        mask = np.zeros(n, bool)
+        mask[late["row"].to_numpy()] = True
+        e.add(mask, "categories", "申请日期 applied_on 须不晚于认定日期 valid_from")
     if not known.all():
         spans, code = spans.filter(pl.Series(known)), code.filter(pl.Series(known))
     return (
@@ -553,6 +563,7 @@ def _spans(
         code.to_numpy(),
         spans["valid_from"].cast(pl.Int32).fill_null(OPEN_FROM).to_numpy(),
         spans["valid_to"].cast(pl.Int32).fill_null(OPEN_TO).to_numpy(),
+        spans["applied_on"].cast(pl.Int32).fill_null(OPEN_FROM).to_numpy(),
     )
 
 
@@ -579,6 +590,7 @@ def _list_spans(lst: pl.Series, e: _Errors) -> pl.DataFrame:
         .alias("category"),
         field("valid_from", pl.Date()),
         field("valid_to", pl.Date()),
+        field("applied_on", pl.Date()),
     )
 
 
@@ -586,11 +598,13 @@ def to_claims(cc: ColumnarClaims) -> list[Claim]:
     """Domain claims from checked columns: the reference engine on Parquet input."""
     c = cc.cols
     spans: list[list[CategorySpan]] = [[] for _ in range(len(c))]
-    for i, cat, lo, hi in zip(
+    applied = c.span_from if c.span_applied is None else c.span_applied
+    for i, cat, lo, hi, on in zip(
         c.span_claim.tolist(),
         c.span_category.tolist(),
         c.span_from.tolist(),
         c.span_to.tolist(),
+        applied.tolist(),
         strict=True,
     ):
         spans[i].append(
@@ -598,6 +612,7 @@ def to_claims(cc: ColumnarClaims) -> list[Claim]:
                 CATEGORIES[cat],
                 None if lo == OPEN_FROM else date_of(lo),
                 None if hi == OPEN_TO else date_of(hi),
+                None if on == OPEN_FROM or c.span_applied is None else date_of(on),
             )
         )
     visits = list(VISIT_CODE)

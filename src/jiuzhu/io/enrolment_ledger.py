@@ -1,7 +1,7 @@
 """The enrolment ledger (参保台账) as XLSX: one row per subsidised person, and totals.
 
-福建 004 二(一)6 asks for "参保台账"; this is its shape for any policy. Money is written
-as ``Decimal`` yuan made from exact fen (never a float sum); ID numbers are masked
+福建 闽医保〔2021〕93号 二(一)6 asks for "参保台账"; this is its shape for any policy. Money is
+written as ``Decimal`` yuan made from exact fen (never a float sum); ID numbers are masked
 (``mask_id``); headers are Chinese; names are text, never formulas. The look (header,
 widths, 合计, print setup) is the shared one of ``io.xlsx``.
 """

@@ -1,6 +1,6 @@
 """Rosters (名单) and their dynamic adjustments (动态调整名单) from CSV or XLSX.
 
-The layouts are those of 山西 晋医保发〔2019〕46号 (seed 003), clause (十):
+The layouts are those of 山西 晋医保发〔2019〕46号, clause 三(十):
 附件2 (the list of 低保, 特困 and 在乡重点优抚对象) with the columns
 ``乡(镇) 行政村 户主姓名 身份证号码 家庭人口数 家庭成员姓名 身份证号码 备注``, and
 附件3 (the quarterly or monthly changes), the same plus

@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from jiuzhu.domain.ids import mask_id
 from jiuzhu.io.errors import describe, dotted
-from jiuzhu.io.policy_files import PolicyFileError, compile_policy, load_policy
+from jiuzhu.io.policy_files import PolicyFileError, load_compiled
 from jiuzhu.service.auth import Caller, ServiceError, authenticate
 from jiuzhu.service.rosters_route import add_roster_route
 from jiuzhu.service.schemas import (
@@ -100,7 +100,7 @@ def create_app(
 ) -> FastAPI:
     """The service over one database (migrated to the newest revision first) and one policy."""
     try:
-        compiled = compile_policy(load_policy(policy_ref), policy_ref)
+        compiled = load_compiled(policy_ref)
     except PolicyFileError as err:
         raise ValueError(f"政策错误：\n{err}") from err
     engine = service_engine(db_url, lock_timeout=lock_timeout)

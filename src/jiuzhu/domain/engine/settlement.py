@@ -10,7 +10,7 @@ from jiuzhu.domain.vocabulary import Benefit, Category
 
 @dataclass(frozen=True, slots=True)
 class Line:
-    """One explanation line: a reviewer can check the figure from it and the seed."""
+    """One explanation line: a reviewer can check the figure from it and the document."""
 
     benefit: str
     amount: Fen
