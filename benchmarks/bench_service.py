@@ -55,7 +55,8 @@ from sqlalchemy import create_engine, event, insert, select, text
 
 from jiuzhu.domain.ids import check_digit
 from jiuzhu.service.app import create_app
-from jiuzhu.service.auth import Role, create_token
+from jiuzhu.usecases.access import Role
+from jiuzhu.usecases.tokens import create_token
 from jiuzhu.storage.models import CategoryMembership, Person
 
 ROOT = Path(__file__).resolve().parent.parent

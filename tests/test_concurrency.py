@@ -18,7 +18,8 @@ from jiuzhu.domain.money import parse_yuan
 from jiuzhu.domain.vocabulary import Benefit
 from jiuzhu.io.claims import parse_record
 from jiuzhu.service.app import create_app
-from jiuzhu.service.auth import Caller, Role, create_token
+from jiuzhu.usecases.access import Caller, Role
+from jiuzhu.usecases.tokens import create_token
 from jiuzhu.service.settle import SettlementService
 from jiuzhu.storage.models import ApiClient, SettlementRecord, StoredClaim
 from tests.db_fixtures import PG_ENV, PG_SKIP, db_url, make_id

@@ -27,7 +27,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from jiuzhu.service.app import create_app
-from jiuzhu.service.auth import Role, create_token
+from jiuzhu.usecases.access import Role
+from jiuzhu.usecases.tokens import create_token
 from jiuzhu.storage.models import (
     Accumulator,
     AuditEntry,
@@ -87,7 +88,7 @@ def claim(n: int, scope: str) -> dict[str, Any]:
 
 def snapshot(app: Any) -> dict[str, Any]:
     """Everything a settlement writes, as the database shows it to a new session."""
-    with app.state.service.sessions() as s:
+    with app.state.store.sessions() as s:
 
         def count(model: Any) -> int:
             return int(s.scalar(select(func.count()).select_from(model)) or 0)
@@ -108,13 +109,13 @@ def snapshot(app: Any) -> dict[str, Any]:
 def app(db_url: str) -> Iterator[Any]:
     app = create_app(db_url, POLICY)
     yield app
-    app.state.service.engine.dispose()
+    app.state.store.engine.dispose()
 
 
 def test_killed_mid_settlement_leaves_nothing_and_a_retry_settles_once(
     app: Any, db_url: str
 ) -> None:
-    with app.state.service.sessions() as s, s.begin():
+    with app.state.store.sessions() as s, s.begin():
         token = create_token(s, "聊城某医院", Role.hospital, "3715")
     headers = {"Authorization": f"Bearer {token}"}
     first, second = claim(1, "20000.00"), claim(2, "30000.00")

@@ -28,7 +28,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from jiuzhu.service.app import create_app
-from jiuzhu.service.auth import Role, create_token
+from jiuzhu.usecases.access import Role
+from jiuzhu.usecases.tokens import create_token
 from tests.db_fixtures import make_id
 from tests.service_helpers import inpatient_claim
 
@@ -36,7 +37,7 @@ MAX_EXAMPLES = int(os.environ.get("JIUZHU_SCHEMATHESIS_EXAMPLES", "25"))
 
 _TMP = tempfile.TemporaryDirectory(prefix="jiuzhu-schemathesis-")
 APP = create_app(f"sqlite:///{Path(_TMP.name) / 'service.db'}", "liaocheng-2023")
-with APP.state.service.sessions() as _s, _s.begin():
+with APP.state.store.sessions() as _s, _s.begin():
     TOKENS = {
         "admin": create_token(_s, "省管理员", Role.admin, "37"),
         "hospital": create_token(_s, "聊城某医院", Role.hospital, "3715"),

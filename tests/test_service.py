@@ -13,7 +13,8 @@ from sqlalchemy import func, select, text
 
 from jiuzhu.io.claims import ClaimIn
 from jiuzhu.service.app import create_app
-from jiuzhu.service.auth import Role, create_token
+from jiuzhu.usecases.access import Role
+from jiuzhu.usecases.tokens import create_token
 from jiuzhu.service.schemas import ClaimBody
 from jiuzhu.storage.models import AuditEntry, SettlementRecord, StoredClaim
 from tests.cli_helpers import invoke, settle
@@ -42,7 +43,7 @@ class Api:
         return self.client.post("/settlements", json=body, headers=self.h(who, key))
 
     def count(self, model: Any) -> int:
-        with self.app.state.service.sessions() as s:
+        with self.app.state.store.sessions() as s:
             return int(s.scalar(select(func.count()).select_from(model)) or 0)
 
 
@@ -50,14 +51,14 @@ class Api:
 def api(db_url: str) -> Iterator[Api]:
     app = create_app(db_url, "liaocheng-2023")
     tokens = {}
-    with app.state.service.sessions() as s, s.begin():
+    with app.state.store.sessions() as s, s.begin():
         tokens["hospital"] = create_token(s, "聊城某医院", Role.hospital, "3715")
         tokens["other_hospital"] = create_token(s, "太原某医院", Role.hospital, "1401")
         tokens["reviewer"] = create_token(s, "聊城医保审核", Role.reviewer, "3715")
         tokens["civil"] = create_token(s, "聊城民政", Role.civil_affairs, "371502")
     with TestClient(app) as client:
         yield Api(client, tokens, app)
-    app.state.service.engine.dispose()
+    app.state.store.engine.dispose()
 
 
 def claim(n: int, scope: str = "20000.00", **over: Any) -> dict[str, Any]:
@@ -150,7 +151,7 @@ def test_bad_input_names_the_field_and_writes_nothing(api: Api) -> None:
     for model in (SettlementRecord, StoredClaim):
         assert api.count(model) == 0
     assert api.count(AuditEntry) == before
-    with api.app.state.service.sessions() as s:
+    with api.app.state.store.sessions() as s:
         assert s.scalar(text("SELECT count(*) FROM persons")) == 0
 
 
@@ -229,11 +230,11 @@ def test_person_and_registry_categories(api: Api, db_url: str, tmp_path: Any) ->
 
 def test_audit_log_rows_are_append_only(api: Api) -> None:
     api.settle(claim(1), "k1")
-    with api.app.state.service.sessions() as s:
+    with api.app.state.store.sessions() as s:
         rows = list(s.scalars(select(AuditEntry).order_by(AuditEntry.id)))
         assert [r.action for r in rows] == ["token.create"] * 4 + ["settlement.create"]
         assert rows[-1].actor == "聊城某医院" and rows[-1].details["person"] == MASKED
-    sessions = api.app.state.service.sessions
+    sessions = api.app.state.store.sessions
     with pytest.raises(Exception, match="append-only"), sessions() as s, s.begin():
         s.execute(text("DELETE FROM audit_log"))
 

@@ -287,7 +287,7 @@ def test_a_revoked_token_gets_401_from_the_service(db_url: str) -> None:
             }
             assert get(other) == 404
     finally:
-        app.state.service.engine.dispose()
+        app.state.store.engine.dispose()
 
 
 def test_revoke_a_token_read_from_standard_input(db_url: str) -> None:
