@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, func, select, text
 from jiuzhu.service.app import create_app
 from jiuzhu.usecases.access import Role
 from jiuzhu.usecases.tokens import authenticate, create_token
-from jiuzhu.service.rosters_route import Upload, upload_roster
+from jiuzhu.usecases.rosters import Upload, upload_roster
 from jiuzhu.storage.models import (
     AuditEntry,
     CategoryMembership,
@@ -111,9 +111,9 @@ def test_two_uploads_of_the_same_new_people_at_once(patient_app: Any, tmp_path: 
     """The same 附件2 list as XLSX and as CSV (two files, two hashes) uploaded at the same
     moment: the second waits for the first (``lock_rosters``) and finds everyone there."""
     app = patient_app
-    service = app.state.service
+    store = app.state.store
     token = _token(app, "东昌府区民政", Role.civil_affairs, "371502")
-    with service.sessions() as s:
+    with store.sessions() as s:
         who = authenticate(s, f"Bearer {token}")
     files = [
         write_xlsx(tmp_path / "名单.xlsx", list_rows()),
@@ -127,7 +127,7 @@ def test_two_uploads_of_the_same_new_people_at_once(patient_app: Any, tmp_path: 
     def one(upload: Upload) -> None:
         start.wait()
         try:
-            results.append(upload_roster(service, who, upload))
+            results.append(upload_roster(store, who, upload))
         except BaseException as err:  # pragma: no cover - reported below
             errors.append(err)
 
@@ -137,8 +137,8 @@ def test_two_uploads_of_the_same_new_people_at_once(patient_app: Any, tmp_path: 
     for t in threads:
         t.join()
     assert errors == []
-    assert sorted(r.counts.added for r in results) == [0, 3]
-    assert sorted(r.counts.unchanged for r in results) == [0, 3]
+    assert sorted(r.result.added for r in results) == [0, 3]
+    assert sorted(r.result.unchanged for r in results) == [0, 3]
     assert (_count(app, Person), _count(app, Household), _count(app, CategoryMembership)) == (
         3,
         1,
