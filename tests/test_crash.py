@@ -27,8 +27,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from jiuzhu.service.app import create_app
-from jiuzhu.usecases.access import Role
-from jiuzhu.usecases.tokens import create_token
 from jiuzhu.storage.models import (
     Accumulator,
     AuditEntry,
@@ -36,6 +34,8 @@ from jiuzhu.storage.models import (
     SettlementRecord,
     StoredClaim,
 )
+from jiuzhu.usecases.access import Role
+from jiuzhu.usecases.tokens import create_token
 from tests.cli_helpers import settle
 from tests.db_fixtures import db_url, make_id
 from tests.service_helpers import inpatient_claim, register

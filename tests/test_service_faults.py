@@ -15,9 +15,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, func, select, text
 
 from jiuzhu.service.app import create_app
-from jiuzhu.usecases.access import Role
-from jiuzhu.usecases.tokens import authenticate, create_token
-from jiuzhu.usecases.rosters import Upload, upload_roster
 from jiuzhu.storage.models import (
     AuditEntry,
     CategoryMembership,
@@ -26,6 +23,9 @@ from jiuzhu.storage.models import (
     RosterImport,
     SettlementRecord,
 )
+from jiuzhu.usecases.access import Role
+from jiuzhu.usecases.rosters import Upload, upload_roster
+from jiuzhu.usecases.tokens import authenticate, create_token
 from tests.db_fixtures import db_url, make_id
 from tests.service_helpers import inpatient_claim
 from tests.test_rosters import HEAD, list_rows, write_csv, write_xlsx

@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from jiuzhu.service.app import create_app
+from jiuzhu.storage.models import AuditEntry, CategoryMembership, Person, RosterImport
 from jiuzhu.usecases.access import Role
 from jiuzhu.usecases.tokens import create_token
-from jiuzhu.storage.models import AuditEntry, CategoryMembership, Person, RosterImport
 from tests.db_fixtures import db_url, make_id
 from tests.test_rosters import (
     BAD,

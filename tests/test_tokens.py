@@ -14,6 +14,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from jiuzhu.service.app import create_app
+from jiuzhu.storage.db import make_engine, session_factory
+from jiuzhu.storage.models import ApiClient, ApiToken, AuditEntry
 from jiuzhu.usecases.errors import Kind, Refused
 from jiuzhu.usecases.tokens import (
     _TOKENS,
@@ -23,8 +25,6 @@ from jiuzhu.usecases.tokens import (
     hash_token,
     revoke_by_token,
 )
-from jiuzhu.storage.db import make_engine, session_factory
-from jiuzhu.storage.models import ApiClient, ApiToken, AuditEntry
 from tests.cli_helpers import Run, invoke
 from tests.db_fixtures import db_url
 
