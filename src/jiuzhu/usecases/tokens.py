@@ -170,9 +170,11 @@ def record_failure(conn: Connection, address: str, limit: FailureLimit) -> int |
     now = _now()
     address = address[:64]
     row = conn.execute(
-        select(AuthFailure).where(AuthFailure.address == address).with_for_update()
+        select(AuthFailure.failures, AuthFailure.window_start)
+        .where(AuthFailure.address == address)
+        .with_for_update()
     ).first()
-    if row is None or _aware(row[0].window_start) + limit.window <= now:
+    if row is None or _aware(row.window_start) + limit.window <= now:
         ins = _upsert(conn.dialect.name)(AuthFailure).values(
             address=address, failures=1, window_start=now, blocked_until=None
         )
@@ -184,7 +186,7 @@ def record_failure(conn: Connection, address: str, limit: FailureLimit) -> int |
         )
         failures, start = 1, now
     else:
-        failures, start = row[0].failures + 1, _aware(row[0].window_start)
+        failures, start = row.failures + 1, _aware(row.window_start)
         blocked = start + limit.window if failures > limit.allowed else None
         conn.execute(
             update(AuthFailure)
