@@ -252,6 +252,7 @@ def answer(
         "hosp_part_amt": y(now.get(Benefit.hospital_borne.value, 0)),
         "psn_part_amt": y(total - paid),
         "jz_settlement_id": view.public_id,
+        "jz_person_id": view.person_public_id,
         "jz_critical_care_grant": y(now.get(GRANT, 0)),
     }
     return {
