@@ -150,8 +150,9 @@ def test_2207_and_2208_round_trip_against_the_native_route(api: Api) -> None:
 
 def test_2207_refuses_what_it_cannot_map(api: Api) -> None:
     good = as_2207(claims(NATIONAL)[0], 1)
-    for field, value in (("psn_cert_type", "02"), ("med_type", "99"), ("maf_pay", 5),
-                         ("medfee_sumamt", 1), ("hifp_pay", "1.234"), ("colour", "red")):  # fmt: skip
+    wrong = [("psn_cert_type", "02"), ("med_type", "99"), ("maf_pay", 5),
+             ("medfee_sumamt", 1), ("hifp_pay", "1.234"), ("colour", "red")]  # fmt: skip
+    for field, value in wrong:
         bad = {**good, "input": {"data": {**good["input"]["data"], field: value}}}
         r = send(api, bad)
         assert r.status_code == 422, field
