@@ -43,7 +43,22 @@ def register(
     app: Any, person: str, category: str = "dibao", valid_from: str = "2023-01-01"
 ) -> None:
     """``person`` holds ``category`` from ``valid_from`` (a certificate in the registry)."""
-    with app.state.store.sessions() as s, s.begin():
+    _register(app.state.store.sessions, person, category, valid_from)
+
+
+def register_at(url: str, person: str, category: str = "dibao") -> None:
+    """``register`` on a database by its URL (migrated already)."""
+    from jiuzhu.storage.db import make_engine, session_factory
+
+    engine = make_engine(url)
+    try:
+        _register(session_factory(engine), person, category, "2023-01-01")
+    finally:
+        engine.dispose()
+
+
+def _register(sessions: Any, person: str, category: str, valid_from: str) -> None:
+    with sessions() as s, s.begin():
         pid = s.scalar(select(Person.id).where(Person.id_number == person))
         if pid is None:
             row = Person(id_number=person, public_id=uuid.uuid4().hex)

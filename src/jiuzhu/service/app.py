@@ -73,6 +73,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     }.items()
 }
 RETRY_AFTER_SECONDS = 1
+DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 SERVE_DB = ENV_VAR  # JIUZHU_DB
 SERVE_POLICY = "JIUZHU_SERVE_POLICY"
@@ -247,8 +248,19 @@ def create_app(
                 raise tokens.throttled(wait) from None
             raise
 
-    async def call(request: Request, work: Callable[[Caller], T]) -> T:
-        return await run_in_threadpool(lambda: work(who(request)))
+    async def call(
+        request: Request, work: Callable[[Caller], T], *, path: dict[str, str] | None = None
+    ) -> T:
+        """Authenticate, check the path holds no ID number, run ``work``: in the thread
+        pool, so one request costs one hop to it."""
+
+        def run() -> T:
+            caller = who(request)
+            for field, value in (path or {}).items():
+                _no_id_in_path(value, field)
+            return work(caller)
+
+        return await run_in_threadpool(run)
 
     _routes(app, store, who, call)
     add_roster_route(app, store, who, ERRORS)
@@ -302,19 +314,52 @@ def _handlers(app: FastAPI) -> None:
         return errors(422, jsonable_encoder(items))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400:  # a body that is not even UTF-8 text; as json_invalid
             return errors(422, [{"field": "", "message": "请求体不是合法的 JSON（须为 UTF-8）"}])
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # every method of the path, not just the first route's
+            headers["Allow"] = ", ".join(_methods(app, request))
         return JSONResponse(
             {"errors": clean([{"field": "", "message": str(exc.detail)}])},
             status_code=exc.status_code,
-            headers=exc.headers,  # 405 keeps its Allow header (RFC 9110)
+            headers=headers,  # 405 keeps its Allow header (RFC 9110)
         )
 
     @app.exception_handler(Exception)
     async def _fault(request: Request, exc: Exception) -> JSONResponse:
         log.error("内部错误：%s %s", request.method, mask_all(request.url.path), exc_info=exc)
         return errors(500, [{"field": "", "message": "内部错误，已记录；请联系医保经办机构"}])
+
+
+def _methods(app: FastAPI, request: Request) -> list[str]:
+    from starlette.routing import Match, Route
+
+    by_params: dict[int, set[str]] = {}
+    for route in app.routes:
+        if isinstance(route, Route) and route.methods:
+            match, child = route.matches({**request.scope, "method": next(iter(route.methods))})
+            if match is Match.FULL:
+                params = len(child.get("path_params", {}))
+                by_params.setdefault(params, set()).update(route.methods)
+    # /persons/lookup is its own resource, not /persons/{id} with the id "lookup"
+    return sorted(by_params[min(by_params)]) if by_params else []
+
+
+def _only(request: Request, *allowed: str) -> None:
+    """Query parameters the route does not know are an error, not ignored."""
+    unknown = sorted(set(request.query_params) - set(allowed))
+    if unknown:
+        raise Refused.many(Kind.invalid, [(k, "未知的查询参数") for k in unknown[:20]])
+
+
+def _date(value: str | None, field: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise Refused(Kind.invalid, field, "日期须为 YYYY-MM-DD") from None
 
 
 def _routes(
@@ -388,17 +433,24 @@ def _routes(
     )
     async def list_settlements(
         request: Request,
-        settled_from: Annotated[dt.date | None, Query(description="结算日期起（含）")] = None,
-        settled_to: Annotated[dt.date | None, Query(description="结算日期止（含）")] = None,
+        settled_from: Annotated[
+            str | None, Query(pattern=DATE, description="结算日期起（含），YYYY-MM-DD")
+        ] = None,
+        settled_to: Annotated[
+            str | None, Query(pattern=DATE, description="结算日期止（含），YYYY-MM-DD")
+        ] = None,
         person: Annotated[str | None, Query(max_length=32, description="人员内部标识")] = None,
         status: Annotated[str | None, Query(pattern="^(settled|reversed)$")] = None,
         after: Annotated[str | None, Query(pattern="^[0-9]{1,18}$")] = None,
         limit: Annotated[int, Query(ge=1, le=reads.MAX_PAGE)] = 50,
     ) -> Any:
-        filters = reads.Filters(settled_from, settled_to, person, status)
-        page = await call(
-            request, lambda c: reads.list_settlements(store, c, filters, after, limit)
-        )
+        def work(c: Caller) -> reads.Page:
+            _only(request, "settled_from", "settled_to", "person", "status", "after", "limit")
+            since, until = _date(settled_from, "settled_from"), _date(settled_to, "settled_to")
+            filters = reads.Filters(since, until, person, status)
+            return reads.list_settlements(store, c, filters, after, limit)
+
+        page = await call(request, work)
         return {"items": [settlement_out(v) for v in page.items], "next_after": page.next_after}
 
     @app.get(
@@ -408,13 +460,16 @@ def _routes(
         summary="按本院单据号取结算（医院）",
     )
     async def by_claim(request: Request, claim_id: str) -> Any:
-        _no_id_in_path(claim_id, "claim_id")
-        return settlement_out(await call(request, lambda c: reads.by_claim(store, c, claim_id)))
+        view = await call(
+            request, lambda c: reads.by_claim(store, c, claim_id), path={"claim_id": claim_id}
+        )
+        return settlement_out(view)
 
     @app.get("/settlements/{id}", response_model=s.SettlementOut, responses=ERRORS)
     async def get_settlement(request: Request, id: str) -> Any:
-        _no_id_in_path(id)
-        return settlement_out(await call(request, lambda c: reads.get(store, c, id)))
+        return settlement_out(
+            await call(request, lambda c: reads.get(store, c, id), path={"id": id})
+        )
 
     @app.post(
         "/settlements/{id}/reversal",
@@ -424,11 +479,12 @@ def _routes(
         summary="撤销结算（须写明原因），并重新结算此人当年其余单据：差额记为调整",
     )
     async def post_reversal(request: Request, id: str) -> Any:
-        _no_id_in_path(id)
         data = await read_json(request)
         if not isinstance(data, dict) or set(data) - {"reason"}:
             raise Refused(Kind.invalid, "reason", '请求体须为 {"reason": "撤销原因"}')
-        done = await call(request, lambda c: reverse.reverse(store, c, id, data.get("reason")))
+        done = await call(
+            request, lambda c: reverse.reverse(store, c, id, data.get("reason")), path={"id": id}
+        )
         return _reversal_out(done)
 
     @app.get(
@@ -442,7 +498,11 @@ def _routes(
         after: Annotated[str | None, Query(pattern="^[0-9]{1,18}$")] = None,
         limit: Annotated[int, Query(ge=1, le=reads.MAX_PAGE)] = 100,
     ) -> Any:
-        page = await call(request, lambda c: reads.adjustments_feed(store, c, after, limit))
+        def work(c: Caller) -> reads.Page:
+            _only(request, "after", "limit")
+            return reads.adjustments_feed(store, c, after, limit)
+
+        page = await call(request, work)
         return {"items": [_adjustment_out(a) for a in page.items], "next_after": page.next_after}
 
     @app.post(
@@ -466,8 +526,7 @@ def _routes(
 
     @app.get("/persons/{id}", response_model=s.PersonOut, responses=ERRORS)
     async def get_person(request: Request, id: str) -> Any:
-        _no_id_in_path(id)
-        view = await call(request, lambda c: persons.person(store, c, id))
+        view = await call(request, lambda c: persons.person(store, c, id), path={"id": id})
         return {
             "id": view.public_id,
             "id_number": mask_id(view.id_number),
@@ -477,8 +536,7 @@ def _routes(
 
     @app.get("/persons/{id}/year/{year}", response_model=s.YearOut, responses=ERRORS)
     async def get_year(request: Request, id: str, year: int) -> Any:
-        _no_id_in_path(id)
-        return await call(request, lambda c: persons.year(store, c, id, year))
+        return await call(request, lambda c: persons.year(store, c, id, year), path={"id": id})
 
     @app.post(
         "/tokens/rotation",
