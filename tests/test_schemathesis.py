@@ -1,7 +1,7 @@
 """Schemathesis against the service's own OpenAPI spec (/openapi.json), in-process on
 SQLite: every operation, with a valid token of every role (hospital, civil affairs,
-reviewer, admin), a bounded number of generated requests each; no 5xx, and every answer conforms to the spec
-(status code, content type, body schema).
+reviewer, admin), a bounded number of generated requests each; no 5xx, and every answer
+conforms to the spec (status code, content type, body schema).
 
 Generated ids almost never exist, so the routes with an ``{id}`` would only ever answer
 404. The database is therefore seeded with real settlements and persons, and every
