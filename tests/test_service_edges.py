@@ -99,6 +99,11 @@ def test_id_numbers_never_in_urls_nor_answers(api: Api) -> None:
         r = api.client.get(path, headers=api.h())
         assert r.status_code == 422, path
         assert PERSON not in r.text and "POST /persons/lookup" in r.json()["errors"][0]["message"]
+    for value in (OLD_ID, FULL_WIDTH):
+        assert api.client.get(f"/persons/{value}", headers=api.h()).status_code == 422
+    # a public id with a long run of digits by chance is no ID number
+    digits = "1234567890123456789012345678abcd"
+    assert api.client.get(f"/settlements/{digits}", headers=api.h()).status_code == 404
 
 
 def test_the_floor_route_is_off_unless_asked_for(api: Api, db_url: str) -> None:

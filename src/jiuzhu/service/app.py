@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import unicodedata
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
@@ -25,7 +26,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from jiuzhu.domain.ids import mask_id
+from jiuzhu.domain.ids import looks_like_id, mask_id
 from jiuzhu.io.errors import describe, dotted
 from jiuzhu.io.policy_files import PolicyFileError, compile_policy, load_policy
 from jiuzhu.service import schemas as s
@@ -74,6 +75,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 RETRY_AFTER_SECONDS = 1
 DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+OLD_ID_LEN = 15  # 身份证号 issued before 1999 (GB 11643-1989)
 
 SERVE_DB = ENV_VAR  # JIUZHU_DB
 SERVE_POLICY = "JIUZHU_SERVE_POLICY"
@@ -165,8 +167,10 @@ def _memberships(held: list[Any]) -> list[dict[str, Any]]:
 
 def _no_id_in_path(value: str, field: str = "id") -> None:
     """ID numbers never travel in URLs: refuse one that was put there (it is masked in
-    the access log all the same)."""
-    if mask_all(value) != value or mask_id(value) != value:
+    the access log all the same). The whole value must be one (18 characters, or the old
+    15 digits, in any digits): a public id may hold a long run of digits by chance."""
+    plain = unicodedata.normalize("NFKC", value).strip()
+    if looks_like_id(plain) or (len(plain) == OLD_ID_LEN and plain.isdigit()):
         raise Refused(
             Kind.invalid,
             field,

@@ -46,6 +46,8 @@ def _pg() -> bool:
 
 def _claims_client() -> None:
     bind = op.get_bind()
+    if not _pg():
+        _sqlite_foreign_keys(False)
     with op.batch_alter_table("claims") as batch:
         batch.add_column(sa.Column("client_id", sa.Integer(), nullable=True))
     bind.execute(
@@ -75,6 +77,23 @@ def _claims_client() -> None:
             "fk_claims_client_id_api_clients", "api_clients", ["client_id"], ["id"]
         )
         batch.create_unique_constraint("uq_claims_client_id", ["client_id", "claim_ref"])
+    if not _pg():
+        broken = bind.execute(sa.text("PRAGMA foreign_key_check")).all()
+        _sqlite_foreign_keys(True)
+        if broken:
+            raise RuntimeError(f"revision 0004: foreign keys broken by the rebuild: {broken[:5]}")
+
+
+def _sqlite_foreign_keys(on: bool) -> None:
+    """SQLite rebuilds ``claims`` (copy, drop, rename) while ``settlements`` refers to it;
+    the drop fails with foreign keys on. ``PRAGMA foreign_keys`` is ignored inside a
+    transaction, so the one open is committed first (SQLite runs DDL outside transactions
+    anyway: its migrations were never atomic), and the check is put back after."""
+    raw = op.get_bind().connection.dbapi_connection
+    assert raw is not None
+    if raw.in_transaction:
+        raw.commit()
+    raw.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
 
 
 def _tables() -> None:
