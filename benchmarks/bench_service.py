@@ -359,8 +359,8 @@ def profile(name: str, url: str, n: int) -> None:
 
     def one_settlement() -> None:
         body, key = feed.next()
-        with service.sessions() as session, session.begin():
-            who = authenticate(session, header)
+        with service.engine.begin() as conn:
+            who = authenticate(conn, header)
         outcome = settle.settle(service, who, key, json.loads(body))
         json.dumps(settlement_out(outcome.view), default=str)
 

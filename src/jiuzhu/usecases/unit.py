@@ -103,12 +103,15 @@ class Store:
     failures: FailureLimit = field(default_factory=FailureLimit)
     sessions: sessionmaker[Session] = field(init=False)
     reads: sessionmaker[Session] = field(init=False)
+    reader: Engine = field(init=False)
+    """The engine for read-only transactions (on SQLite: deferred, never waiting)."""
     ref: ReferenceEngine = field(init=False)
     sql: SettlementStatements = field(init=False)
 
     def __post_init__(self) -> None:
         self.sessions = session_factory(self.engine)
-        self.reads = session_factory(self.engine.execution_options(**{READ: True}))
+        self.reader = self.engine.execution_options(**{READ: True})
+        self.reads = session_factory(self.reader)
         self.ref = ReferenceEngine(self.compiled)
         self.sql = build(self.engine.dialect.name)
 
