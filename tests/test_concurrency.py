@@ -30,6 +30,7 @@ from jiuzhu.storage.models import (
 from jiuzhu.usecases import reverse, settle
 from jiuzhu.usecases.access import Caller, Role
 from jiuzhu.usecases.audit import verify
+from jiuzhu.usecases.errors import Kind, Refused
 from jiuzhu.usecases.tokens import create_token
 from jiuzhu.usecases.unit import Store
 from jiuzhu.usecases.views import AMOUNT_KEYS, amounts_of
@@ -149,4 +150,37 @@ def test_fifty_settlements_and_five_reversals_for_one_person_at_once(pg_url: str
     assert {rec.public_id for rec, _, _ in rows} == set(answered.values())
     verdict = verify(store.engine)
     assert verdict.ok, verdict.problems
+    store.engine.dispose()
+
+
+@pytest.mark.skipif(not os.environ.get(PG_ENV), reason=PG_SKIP)
+def test_one_claim_id_sent_for_two_people_at_once(pg_url: str) -> None:
+    """Two people, two locks, one hospital claim id: the unique constraint lets one
+    settle and the other is told where that settlement is (409 with its location)."""
+    app = create_app(pg_url, "liaocheng-2023")
+    store: Store = app.state.store
+    caller = _callers(store)[0]
+    people = [make_id(81), make_id(82)]
+    start = threading.Barrier(len(people))
+    done: list[Any] = []
+
+    def one(i: int) -> None:
+        start.wait()
+        try:
+            done.append(
+                settle.settle(store, caller, f"race-{i}", {**body(1), "person_id": people[i]})
+            )
+        except Refused as err:
+            done.append(err)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(people))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    won = [d for d in done if not isinstance(d, Refused)]
+    lost = [d for d in done if isinstance(d, Refused)]
+    assert len(won) == 1 and len(lost) == 1
+    assert lost[0].kind is Kind.conflict and lost[0].errors[0]["field"] == "claim_id"
+    assert lost[0].location == f"/settlements/{won[0].view.public_id}"
     store.engine.dispose()

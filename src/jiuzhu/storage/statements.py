@@ -52,6 +52,7 @@ class SettlementStatements:
     person_row: Select[Any]
     lock: Insert
     reads: Select[Any]
+    claim_settled: Select[Any]
     replay: Select[Any]
     insert_claim: Insert
     insert_settlement: Insert
@@ -116,6 +117,12 @@ def build(dialect: str) -> SettlementStatements:
         ),
         lock=lock,
         reads=reads,
+        claim_settled=select(settlements.c.public_id)
+        .join(claims, claims.c.id == settlements.c.claim_id)
+        .where(
+            claims.c.client_id == bindparam("client_id"),
+            claims.c.claim_ref == bindparam("claim_ref"),
+        ),
         replay=select(
             settlements,
             persons.c.public_id.label("person_public_id"),

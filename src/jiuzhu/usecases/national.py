@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from jiuzhu.domain.ids import mask_id
-from jiuzhu.domain.money import format_yuan
+from jiuzhu.domain.money import format_yuan, parse_yuan
 from jiuzhu.domain.vocabulary import Benefit
 from jiuzhu.usecases import reads, reverse, settle
 from jiuzhu.usecases.access import Caller
@@ -227,7 +227,7 @@ def answer(
 
     maf = sum(now.get(b.value, 0) for b in ASSISTANCE)
     paid = sum(v for k, v in now.items() if k != GRANT)
-    total = int(Decimal(str(result["total"])) * 100)
+    total = parse_yuan(str(result["total"]))
     detail = []
     for b in ASSISTANCE:
         amount = now.get(b.value, 0)

@@ -244,10 +244,8 @@ def settle(store: Store, caller: Caller, key: str | None, data: Any) -> Outcome:
                 return earlier
             claim_ref = body.get("claim_id")
             dup = conn.execute(
-                store.sql.reads,
-                {"person_id": 0, "year": 0, "client_id": caller.client_id, "key": key,
-                 "claim_ref": claim_ref},
-            ).one()[2]  # fmt: skip
+                store.sql.claim_settled, {"client_id": caller.client_id, "claim_ref": claim_ref}
+            ).scalar_one_or_none()
         if dup is None:
             raise
         raise _repeated(str(claim_ref), dup) from None
