@@ -561,7 +561,9 @@ def _routes(
 
     @app.post(
         "/national/2207",
-        responses={200: {"description": "按国家医保信息平台 2207 的字段作答"}, **ERRORS},
+        status_code=201,
+        response_model=s.NationalOut,
+        responses={200: {"model": s.NationalOut, "description": "重试：首次的结果"}, **ERRORS},
         openapi_extra={"parameters": [{**idem, "required": False}], **_national_body("2207")},
         summary="国家医保信息平台 2207（结算）格式的结算（医院）",
     )
@@ -580,7 +582,7 @@ def _routes(
             **ERRORS,
         },
         openapi_extra=_national_body("2208"),
-        summary="国家医保信息平台 2208（结算撤销）格式的撤销（医院）",
+        summary="国家医保信息平台 2208（结算撤销）格式的撤销（医院）：金额为负",
     )
     async def post_2208(request: Request) -> Any:
         data = await read_json(request, exact_decimals=True)

@@ -258,3 +258,40 @@ class RosterOut(BaseModel):
     changed: bool = Field(description="此次上传是否改变了登记")
     message: str
     row_errors: list[RosterRowError]
+
+
+class SetlDetail(BaseModel):
+    """One fund paid here, as the national platform's ``setldetail`` lists funds."""
+
+    fund_pay_type: str = Field(description="基金支付类型：610100 医疗救助基金")
+    fund_pay_type_name: str
+    inscp_scp_amt: Any = Field(description="符合政策范围金额（如所送）")
+    fund_payamt: str = Field(pattern=SIGNED_YUAN, description="基金支付金额")
+    setl_proc_info: str = Field(max_length=4000, description="结算过程信息：解释")
+
+
+class SetlInfo(BaseModel):
+    mdtrt_id: str | None
+    setl_id: str
+    psn_no: str | None
+    certno: str = Field(description="证件号码，脱敏")
+    medfee_sumamt: str = Field(pattern=SIGNED_YUAN)
+    maf_pay: str = Field(pattern=SIGNED_YUAN, description="医疗救助基金支出")
+    hosp_part_amt: str = Field(pattern=SIGNED_YUAN, description="医院负担金额")
+    psn_part_amt: str = Field(pattern=SIGNED_YUAN, description="个人负担总金额")
+    jz_settlement_id: str = Field(description="本服务的结算标识（/settlements/{id}）")
+    jz_person_id: str
+    jz_critical_care_grant: str = Field(pattern=SIGNED_YUAN, description="大病关怀救助（付给个人）")
+
+
+class NationalOutput(BaseModel):
+    setlinfo: SetlInfo
+    setldetail: list[SetlDetail]
+
+
+class NationalOut(BaseModel):
+    """The national platform's answer envelope (2207; 2208 with negative amounts)."""
+
+    infcode: Literal[0]
+    inf_refmsgid: str
+    output: NationalOutput
