@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 from jiuzhu.storage.models import AuditEntry, SettlementRecord
 from jiuzhu.usecases.tokens import FailureLimit
@@ -175,10 +176,6 @@ def test_a_fault_is_a_json_500_with_nothing_echoed(
         raise RuntimeError(f"broken on {PERSON}")
 
     monkeypatch.setattr(persons, "person", boom)
-    client = api.client
-    client.app_state = None  # type: ignore[attr-defined]
-    from fastapi.testclient import TestClient
-
     with TestClient(api.app, raise_server_exceptions=False) as quiet:
         r = quiet.get("/persons/x", headers=api.h())
     assert r.status_code == 500 and r.headers["content-type"] == "application/json"
