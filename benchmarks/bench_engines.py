@@ -80,6 +80,8 @@ def _f(t: BenefitTable, row: np.ndarray, base: np.ndarray) -> np.ndarray:
     acc = np.zeros(base.size, dtype=np.int64)
     for s in range(t.lower.shape[1]):
         acc += np.clip(above - t.lower[row, s], 0, t.width[row, s]) * t.rate[row, s]
+    # A pool's cap as min(cap, F): for one category all year the same as the engine's
+    # "cap − paid so far" (ADR 11).
     return np.minimum((acc + HALF) // BP_ONE, t.pool_cap[row])
 
 
@@ -177,7 +179,8 @@ def peak_bytes(fn: Callable[[], object]) -> int:
 
 
 def input_bytes(cols: ClaimColumns) -> int:
-    return sum(getattr(cols, name).nbytes for name in cols.__slots__ if name != "disease_names")
+    arrays = (getattr(cols, name) for name in cols.__slots__ if name != "disease_names")
+    return sum(a.nbytes for a in arrays if a is not None)
 
 
 def measure(

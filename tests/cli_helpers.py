@@ -39,7 +39,7 @@ def jsonl(claims: list[dict[str, Any]]) -> str:
 
 def invoke(args: list[str], stdin: str = "") -> Run:
     """In-process, through the Typer app (fast; same parsing and output as the command)."""
-    result = CliRunner().invoke(app, args, input=stdin)
+    result = CliRunner().invoke(app, args, input=stdin, prog_name="jiuzhu")
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
     return Run(result.exit_code, result.stdout, result.stderr)

@@ -2,7 +2,7 @@
 
 Claims are built directly as domain objects (money already in fen, parts already
 adding up), the way ``jiuzhu.io.claims`` hands them to the engine. Everything a
-generated claim holds is valid at the edge (DESIGN.md "Public interfaces"):
+generated claim holds is valid at the edge (docs/design.md "Public interfaces"):
 
 * ``total == full_self_pay + partial_self_pay + policy_scope``;
 * pre-settled insurance has ``basic_insurance + critical_illness_insurance <= policy_scope``;
@@ -18,10 +18,10 @@ from functools import cache
 
 from hypothesis import strategies as st
 
-from jiuzhu.domain.claims import CategorySpan, Claim, PreSettled
+from jiuzhu.domain.claims import CategorySpan, Claim, PreSettled, Reviewed
 from jiuzhu.domain.engine.rules import CompiledPolicy
 from jiuzhu.domain.money import Fen
-from jiuzhu.domain.vocabulary import Category, VisitType
+from jiuzhu.domain.vocabulary import Benefit, Category, VisitType
 from jiuzhu.io.policy_files import compile_policy, load_policy
 
 POLICY_IDS = ("liaocheng-2023", "hangzhou-2023", "maoming-2018", "shanxi-2019", "fujian-2022")
@@ -150,6 +150,28 @@ def money(
     return Money(full, partial, scope, insurance, other_payments)
 
 
+# ---------------------------------------------------------------------------- review
+
+# Benefits the desk does not pay that an approved application has the engine compute:
+# 杭州 特殊救助 (二(四)), 福建 一次性救助 (9、10), 山西 低收入 住院救助 by application (三(十一)).
+ON_REVIEW: dict[str, tuple[Benefit, ...]] = {
+    "hangzhou-2023": (Benefit.special_assistance,),
+    "fujian-2022": (Benefit.illness_poverty_assistance,),
+    "shanxi-2019": (Benefit.medical_assistance,),
+}
+
+
+@st.composite
+def reviews(draw: st.DrawFn, policy_id: str) -> tuple[Reviewed, ...]:
+    """Mostly nothing; sometimes an approval, with or without an accepted reasonable cost."""
+    benefits = ON_REVIEW.get(policy_id, ())
+    if not benefits or draw(st.integers(0, 3)) != 0:
+        return ()
+    b = draw(st.sampled_from(benefits))
+    accepted = draw(st.none() | small_fen | st.integers(0, 20_000_000))
+    return (Reviewed(b, None if accepted is None else Fen(accepted), "SQ1"),)
+
+
 # ---------------------------------------------------------------------------- categories
 
 
@@ -189,6 +211,26 @@ def category_spans(
     return (CategorySpan(draw(st.sampled_from(cats)), start, end),)
 
 
+@st.composite
+def identified(draw: st.DrawFn, policy_id: str) -> tuple[CategorySpan, ...]:
+    """An identification on application with the policy's look-back (杭州 支出型, 聊城
+    因病致贫重病患者), made in the second of two benefit years so that its window can
+    reach into the first; sometimes beside another category held all along."""
+    policy = compiled(policy_id).policy
+    cat = draw(st.sampled_from(sorted(policy.categories.look_backs)))
+    years = YEARS[policy_id]
+    year = years[draw(st.integers(1, len(years) - 1))]
+    lo, hi = period(policy_id, year)
+    ident = lo + dt.timedelta(days=draw(st.integers(0, min(200, (hi - lo).days))))
+    applied = ident - dt.timedelta(days=draw(st.integers(0, 45)))
+    end = draw(st.sampled_from([None, dt.date(year, 12, 31)]))
+    spans = [CategorySpan(cat, ident, end, draw(st.sampled_from([None, applied])))]
+    if draw(st.booleans()):
+        other = draw(st.sampled_from([c for c in policy.categories.precedence if c != cat]))
+        spans.append(CategorySpan(other, None, draw(st.sampled_from([None, ident]))))
+    return tuple(spans)
+
+
 # ---------------------------------------------------------------------------- claims
 
 
@@ -203,6 +245,8 @@ class ClaimShape:
     out_of_area: bool | None = None
     quota_hospital: bool | None = None
     disease: bool = True
+    reviewed: bool = True
+    """Whether a claim may carry an approved review of a benefit the desk does not pay."""
 
 
 @st.composite
@@ -229,6 +273,7 @@ def claim_for(
     out_of_area = draw(st.booleans()) if shape.out_of_area is None else shape.out_of_area
     referred = draw(st.booleans()) if shape.referred is None else shape.referred
     disease = draw(st.sampled_from(DISEASES)) if shape.disease else None
+    reviewed = draw(reviews(policy_id)) if shape.reviewed else ()
     return Claim(
         claim_id=claim_id,
         person_id=person_id,
@@ -245,6 +290,7 @@ def claim_for(
         insurance=m.insurance,
         other_payments=Fen(m.other_payments),
         disease=disease,
+        reviewed=reviewed,
         out_of_area=out_of_area,
         out_of_area_filed=draw(st.booleans()) if out_of_area else False,
         quota_hospital=quota_hospital,

@@ -1,6 +1,6 @@
 """End-to-end: what ``jiuzhu`` does with bad input.
 
-DESIGN.md ("Public interfaces"): a bad claim gets a clear error naming the claim and
+docs/design.md ("Public interfaces"): a bad claim gets a clear error naming the claim and
 the field, a non-zero exit, no partial output for that claim, and the other claims
 still settle. A bad policy file is refused as a whole, naming the file and the path
 inside it. Each test here feeds one kind of bad input next to a good claim (from
@@ -75,9 +75,12 @@ def assert_claim_rejected(
     """Exit 1; stderr names line, claim and field with the message; only the good one settled."""
     no_traceback(run)
     assert run.code == 1, (run.code, run.stderr)
-    who = f"claim {claim_id}" if claim_id else "（无 claim_id）"
-    prefix = f"错误：第 {line} 行 {who}，字段 {field}："
-    matching = [x for x in run.stderr.splitlines() if x.startswith(prefix)]
+    who = f"单据 {claim_id}" if claim_id else "无单据号"
+    prefix = f"错误：第 {line} 行，{who}，字段 {field}" if field else f"错误：第 {line} 行，{who}"
+    # the field is named by its identifier, then its Chinese name when it has one
+    matching = [
+        x for x in run.stderr.splitlines() if x.startswith(prefix) and x[len(prefix)] in "（："
+    ]
     assert matching, f"no line starting {prefix!r} in stderr:\n{run.stderr}"
     assert any(fragment in x for x in matching), f"{fragment!r} not in {matching}"
     # A clerk reads Chinese: no untranslated pydantic message ("String should have ...").
@@ -134,23 +137,23 @@ CLAIM_FIELD_CASES = [
     pytest.param(
         {"total": "60001.00"},
         "total",
-        "总费用 60001.00 不等于 full_self_pay + partial_self_pay + policy_scope = 60000.00",
+        "医疗总费用 60001.00 不等于 全自费 + 先行自付 + 政策范围内费用 = 60000.00",
         id="parts-do-not-add-up",
     ),
     # Vocabulary.
     pytest.param(
-        {"category": "rich"}, "category", "取值 'rich' 不在允许范围", id="unknown-category"
+        {"category": "rich"}, "category", "未知的救助对象类别「rich」", id="unknown-category"
     ),
     pytest.param(
         {"category": DROP, "categories": [{"category": "poor"}]},
         "categories[0].category",
-        "取值 'poor' 不在允许范围",
+        "未知的救助对象类别「poor」",
         id="unknown-category-in-span",
     ),
     pytest.param(
         {"visit_type": "dental"},
         "visit_type",
-        "取值 'dental' 不在允许范围",
+        "未知的就医类型「dental」",
         id="unknown-visit-type",
     ),
     # Shape of the record.
@@ -203,7 +206,7 @@ CLAIM_FIELD_CASES = [
             ],
         },
         "categories[0]",
-        "valid_to 早于 valid_from",
+        "类别有效期止（valid_to）早于有效期起（valid_from）",
         id="span-ends-before-it-starts",
     ),
     # Dates.
@@ -362,7 +365,7 @@ def test_duplicate_claim_id_rejects_the_second_and_settles_the_first() -> None:
 )
 def test_a_line_that_is_not_a_claim_object(text: str, fragment: str) -> None:
     run = invoke(["settle", "--policy", POLICY, "--input", "-"], jsonl([GOOD]) + text + "\n")
-    assert_claim_rejected(run, "-", fragment, claim_id=None, line=2)
+    assert_claim_rejected(run, "", fragment, claim_id=None, line=2)
 
 
 def test_blank_lines_are_skipped_but_still_counted() -> None:
@@ -479,10 +482,10 @@ def settle_with_policy_file(tmp_path: Path, text: str, *extra: str) -> tuple[Run
             id="assumed-without-note",
         ),
         pytest.param(
-            NEAR_POOR + '        rate: {value: "60%", clause: "三(四)2"}\n',
+            NEAR_POOR + '        rate: {value: "60%", clause: "000 三(四)2"}\n',
             "benefits.medical_assistance.schedules.near_poor.rate.clause",
-            "条款引用格式应为",
-            id="clause-without-seed-number",
+            "条款引用应写成文件中的条款号",
+            id="clause-as-a-file-number",
         ),
         pytest.param(
             NEAR_POOR + '        rate: "60%"\n        rate: "55%"\n',
@@ -619,7 +622,7 @@ def test_policy_check_dibao_rate_below_the_province_floor(tmp_path: Path) -> Non
     no_traceback(run)
     assert run.code == 1, run.stderr
     assert "fujian-2022：格式正确" in run.stdout
-    assert "ma-rate-floor" in run.stderr and "004 二(二)9" in run.stderr
+    assert "ma-rate-floor" in run.stderr and "闽医保〔2021〕93号 二(二)9" in run.stderr
     wide = policy_check(path, 200)
     assert wide.code == 1
     assert "低保对象：比例 65% 低于 70%" in wide.stderr
@@ -631,7 +634,7 @@ def test_policy_check_near_dibao_rate_equal_to_dibao(tmp_path: Path) -> None:
     run = policy_check(path, 200)
     no_traceback(run)
     assert run.code == 1, run.stderr
-    assert "ma-others-below-dibao" in run.stderr and "004 二(二)9" in run.stderr
+    assert "ma-others-below-dibao" in run.stderr and "闽医保〔2021〕93号 二(二)9" in run.stderr
     assert "低保边缘家庭成员：比例 70% 须低于低保对象的 70%" in run.stderr
     assert "ma-rate-floor" not in run.stderr
 
@@ -650,6 +653,6 @@ def test_settle_refuses_a_policy_file_that_breaks_its_framework(tmp_path: Path) 
     assert_policy_refused(
         run,
         "政策 fujian-2022 不符合省级框架 fujian-2022",
-        "ma-others-below-dibao（004 二(二)9）",
+        "ma-others-below-dibao（闽医保〔2021〕93号 二(二)9）",
         "低保边缘家庭成员：比例 70% 须低于低保对象的 70%",
     )

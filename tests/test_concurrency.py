@@ -2,7 +2,7 @@
 PostgreSQL: the person's lock row serialises them, so no cap is paid past; afterwards
 each claim's current amounts (as answered plus its adjustments) are the reference
 engine's for the claims that stand, in the order the service settled them, and the
-adjustments add up to the difference from what was answered (ADR 9, ADR 11)."""
+adjustments add up to the difference from what was answered (ADR 9, ADR 14)."""
 
 from __future__ import annotations
 

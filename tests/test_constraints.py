@@ -50,9 +50,25 @@ def test_fujian_near_poor_must_be_slightly_below_dibao() -> None:
 
 
 def test_fujian_cii_deductible_tied_to_income() -> None:
-    got = violations("fujian-2022", "income_reference.rural_per_capita_disposable_income=22000.00")
-    # 22000 × 50% = 11000 ≠ 10440.
+    got = violations("fujian-2022", "income_reference.per_capita_disposable_income=22000.00")
+    # 22000 × 50% = 11000 ≠ 20329.50.
     assert "11000.00" in got["cii-deductible"]
+
+
+def test_fujian_cii_deductible_is_half_of_all_residents_income() -> None:
+    """闽医保〔2021〕93号 二(二)8 writes 居民 (all residents), not 农村居民 (item 11):
+    a city that sets its residents' income and half of it as the deductible passes;
+    the rural figure of 2020 (20,880, half 10,440) no longer stands for it."""
+    ok = violations(
+        "fujian-2022",
+        "income_reference.per_capita_disposable_income=43118.00",
+        "benefits.critical_illness_insurance.schedules.rural.deductible=21559.00",
+    )
+    assert "cii-deductible" not in ok
+    rural = violations(
+        "fujian-2022", "benefits.critical_illness_insurance.schedules.rural.deductible=10440.00"
+    )
+    assert "10440.00 应等于 40659.00 × 50% = 20329.50" in rural["cii-deductible"]
 
 
 def test_fujian_tilt_and_rate_floor() -> None:

@@ -191,7 +191,7 @@ def test_unknown_district_is_a_row_error_good_rows_import(db_url: str, tmp_path:
     row, field, reason = table[1]
     assert (row, field) == ("3", F_DISTRICT)
     assert "未知的行政区划代码「379999」" in reason and "GB/T 2260" in reason
-    assert "第3行 行政区划代码" in run.stderr
+    assert "错误：第 3 行，字段 行政区划代码" in run.stderr
     assert "新增资格 2" in run.stdout
 
     engine = make_engine(db_url)

@@ -2,7 +2,7 @@
 
 Same format as shared/cases/public.json. Each case cites its clause (``why``)
 and shows its arithmetic (``note``); the expected amounts were worked out by
-hand from the seed text and the policy file, not copied from the engine.
+hand from the document's text and the policy file, not copied from the engine.
 """
 
 from __future__ import annotations

@@ -25,30 +25,30 @@ def test_five_policies_ship() -> None:
 
 
 @pytest.mark.parametrize("pid", IDS)
-def test_every_value_cites_a_clause_of_its_own_seed(pid: str) -> None:
+def test_every_value_cites_a_clause_of_its_own_document(pid: str) -> None:
     policy = load_policy(pid)
     infos = list(walk(policy))
     assert infos
     for info in infos:
         assert info.clause is not None, info.path
-        assert info.clause.startswith(policy.seed), (info.path, info.clause)
+        assert info.clause.startswith(policy.citation + " "), (info.path, info.clause)
         if info.assumed:
             assert info.note, info.path
 
 
-def test_liaocheng_dibao_rule_reads_as_the_seed() -> None:
+def test_liaocheng_dibao_rule_reads_as_the_document() -> None:
     sched = compile_policy(load_policy("liaocheng-2023")).schedule(
         Benefit.medical_assistance, Category.dibao
     )
     assert sched is not None
-    assert sched.clause == "000 三(四)1"
-    assert sched.shared_cap == 3_000_000
+    assert sched.clause == "聊城实施方案 三(四)1"
+    assert sched.shared_cap is not None and sched.shared_cap.amount == 3_000_000
     fn = sched.functions["main"]
     assert (fn.deductible, [s.rate for s in fn.segments]) == (0, [7000])
 
 
-def test_tilt_compiles_to_the_seeds_numbers() -> None:
-    # 000 三(二): deductible −50%, +5 points, no cap; 特药 deductible removed.
+def test_tilt_compiles_to_the_documents_numbers() -> None:
+    # 聊城实施方案 三(二): deductible −50%, +5 points, no cap; 特药 deductible removed.
     c = compile_policy(load_policy("liaocheng-2023"))
     general = c.schedule(Benefit.critical_illness_insurance, Category.ordinary)
     tilted = c.schedule(Benefit.critical_illness_insurance, Category.dibao)
@@ -73,7 +73,7 @@ def test_extends_in_a_deployment_directory(tmp_path: Path, monkeypatch: pytest.M
     (tmp_path / "liaocheng-2023.yaml").write_text(
         "extends: liaocheng-2023\n"
         "benefits:\n  medical_assistance:\n    schedules:\n      near_poor:\n"
-        '        rate: {value: "60%", clause: "000 三(四)2", assumed: true,'
+        '        rate: {value: "60%", clause: "三(四)2", assumed: true,'
         " note: 本地改革方案}\n",
         encoding="utf-8",
     )

@@ -1,4 +1,5 @@
-"""Roster import (山西 附件2 / 附件3, seed 003 (十)): layouts, checks, idempotency, masking."""
+"""Roster import (山西 附件2 / 附件3, 晋医保发〔2019〕46号 三(十)): layouts, checks, idempotency,
+masking."""
 
 from __future__ import annotations
 
@@ -230,7 +231,7 @@ def test_bad_rows_reported_good_rows_imported(db_url: str, tmp_path: Path) -> No
     assert "没有可终止的「特困人员」资格" in got[(n + 4, "动态调整工作类型")]
     assert len(table) - 1 == len(BAD) + 4
     assert "新增资格 1" in run.stdout and f"错误 {len(BAD) + 4} 行" in run.stdout
-    assert "第2行 身份证号码（家庭成员）" in run.stderr
+    assert "错误：第 2 行，字段 身份证号码（家庭成员）" in run.stderr
     # masking: no complete ID number anywhere a person reads
     everything = run.stdout + run.stderr + errors.read_text(encoding="utf-8-sig")
     for cells, _, _ in BAD:

@@ -80,6 +80,9 @@ def test_a_stated_category_is_refused_eligibility_is_the_registry(api: Api) -> N
     assert "类别以登记为准" in r.json()["errors"][0]["message"]
     r = api.settle(claim(1, categories=[{"category": "dibao"}]), "k2")
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "categories"
+    review = [{"benefit": "special_assistance", "accepted": "20000.00", "application": "a1"}]
+    r = api.settle(claim(1, reviewed=review), "k4")  # the bureau's review, not the desk's
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "reviewed"
     assert api.count(SettlementRecord) == 0
     unknown = api.settle(claim(1), "k3").json()  # not in the registry: ordinary
     assert unknown["settlement"]["category"] == "ordinary"
@@ -193,8 +196,7 @@ def test_bad_input_names_the_field_and_writes_nothing(api: Api) -> None:
         "errors": [
             {
                 "field": "total",
-                "message": "总费用 1.00 不等于 full_self_pay + partial_self_pay"
-                " + policy_scope = 20000.00",
+                "message": "医疗总费用 1.00 不等于 全自费 + 先行自付 + 政策范围内费用 = 20000.00",
             }
         ]
     }
@@ -418,7 +420,10 @@ def test_openapi_and_the_claim_contract(api: Api) -> None:
     spec = api.client.get("/openapi.json").json()
     assert "/settlements/{id}/reversal" in spec["paths"]
     assert "ClaimBody" in spec["components"]["schemas"]
-    assert set(ClaimBody.model_fields) == set(ClaimIn.model_fields) - {"category", "categories"}
+    # the categories come from the registry; ``reviewed`` is the bureau's review, never a
+    # hospital's to send
+    hospitals_send = set(ClaimIn.model_fields) - {"category", "categories", "reviewed"}
+    assert set(ClaimBody.model_fields) == hospitals_send
 
 
 def test_token_command(db_url: str) -> None:

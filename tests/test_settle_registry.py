@@ -62,7 +62,7 @@ def test_registry_errors_are_clear(tmp_path: Path) -> None:
     assert run.code == 2 and "jiuzhu db upgrade" in run.stderr
     missing = tmp_path / "nowhere.db"
     run = settle(POLICY, [_without_category(1, HEAD)], "--registry", str(missing))
-    assert run.code == 2 and "找不到登记库文件" in run.stderr and not missing.exists()
+    assert run.code == 2 and "找不到登记库" in run.stderr and not missing.exists()
     parquet = invoke(
         ["settle", "--policy", POLICY, "--input", str(tmp_path / "x.parquet"), "--registry", empty]
     )
@@ -70,8 +70,9 @@ def test_registry_errors_are_clear(tmp_path: Path) -> None:
 
 
 def test_a_membership_that_ended_on_its_first_day_is_left_out(db_url: str, tmp_path: Path) -> None:
-    """Entered and left on the same day (the exit day is the first without it, 003 (十)):
-    never in force, so the claim is ordinary rather than an error on a field nobody sent."""
+    """Entered and left on the same day (the exit day is the first without it,
+    晋医保发〔2019〕46号 三(十)): never in force, so the claim is ordinary rather than an error on
+    a field nobody sent."""
     rows = [
         ["某县 2023年 医疗救助重点救助对象动态调整名单"],
         ["单位名称(盖章):", "", "", "对象类别(低保☑特困□重点优抚□)"],

@@ -266,7 +266,7 @@ def test_command_end_to_end(synth_dir: Path, tmp_path: Path) -> None:
     data = json.loads(js.read_text(encoding="utf-8"))
     assert data["policy"] == POLICY and data["claims"] > 0 and data["input_errors"] == 0
     assert data["changes"] == [
-        {"path": NEAR_RATE, "baseline": "50%", "reform": "60%", "clause": "000 三(四)2"}
+        {"path": NEAR_RATE, "baseline": "50%", "reform": "60%", "clause": "聊城实施方案 三(四)2"}
     ]
     spending = data["spending"]
     assert spending["basic_insurance"]["delta"] == "0.00"

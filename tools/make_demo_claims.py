@@ -2,7 +2,7 @@
 
 Dates are in the template year 2001; ``jiuzhu demo`` moves them into each
 policy's first full year in force. Costs are rough: inpatient admissions around
-the national resident average (8,023 元 in 2021, statistics.md §4) with a long
+the national resident average (8,023 元 in 2021, 《2021年全国医疗保障事业发展统计公报》) with a long
 tail, a few chronic and general outpatient visits. Issue 4 brings the
 calibrated synthetic population; this file only has to exercise every tier.
 """

@@ -45,8 +45,14 @@ from jiuzhu.domain.engine.reference import not_in_force, other_too_large
 from jiuzhu.domain.engine.rules import CompiledPolicy
 from jiuzhu.io import settlements_columnar
 from jiuzhu.io.claims import InputError
-from jiuzhu.io.claims_columnar import ColumnarClaims, ColumnarInputError, from_frame, to_claims
-from jiuzhu.io.policy_files import compile_policy, load_policy
+from jiuzhu.io.claims_columnar import (
+    ColumnarClaims,
+    ColumnarInputError,
+    from_frame,
+    parquet_reason,
+    to_claims,
+)
+from jiuzhu.io.policy_files import load_compiled
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -182,7 +188,8 @@ def _read(path: str, ranges: Ranges) -> pl.DataFrame:
         return pl.concat([scan.slice(s, ln) for s, ln in ranges]).collect()
     except (OSError, pl.exceptions.ComputeError) as err:
         raise ColumnarInputError(
-            f"工作节点无法读取 Parquet 文件 {path}：{err}（各工作节点须能以同一路径读取输入文件）"
+            f"工作节点无法读取 Parquet 文件 {path}：{parquet_reason(err)}"
+            "（各工作节点须能以同一路径读取输入文件）"
         ) from None
 
 
@@ -242,7 +249,7 @@ def _ids(path: str) -> tuple[pl.DataFrame, pl.DataFrame]:
         from_frame(empty)
         ids = scan.select("claim_id", "person_id").collect()
     except (OSError, pl.exceptions.ComputeError) as err:
-        raise ColumnarInputError(f"无法读取 Parquet 文件 {path}：{err}") from None
+        raise ColumnarInputError(f"无法读取 Parquet 文件 {path}：{parquet_reason(err)}") from None
     return empty, ids
 
 
@@ -327,7 +334,7 @@ def settle_parquet_distributed(
     read as claims, and ``PolicyFileError`` for a bad policy.
     """
     if compiled is None:
-        compiled = compile_policy(load_policy(policy_ref, overrides or [], sets or []), policy_ref)
+        compiled = load_compiled(policy_ref, overrides or [], sets or [])
     path = _where(claims_path)
     empty, ids = _ids(path)
     if ids.height == 0:

@@ -62,7 +62,7 @@ def settle_year(compiled: CompiledPolicy, claims: ColumnarClaims) -> BatchResult
     """Settle a year of claims in one process with the batch engine.
 
     The one call the simulation makes to an engine, kept this small so that a
-    distributed variant (Dask, partitioned by person: DESIGN.md "Production
+    distributed variant (Dask, partitioned by person: docs/design.md "Production
     shape") can replace it: anything with this signature that returns the
     result in input order will do (``simulate(..., settler=...)``).
     """

@@ -1,7 +1,8 @@
 """``jiuzhu certificate``: category memberships from certificates (证书/证件).
 
 A command of its own beside ``jiuzhu roster``, because certificates are issued one
-person at a time with their own validity period (001 二(二)), not as household lists.
+person at a time with their own validity period (杭政办函〔2022〕70号 二(二)), not as
+household lists.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Annotated
 import typer
 
 from jiuzhu.cli.common import EXIT_DATA, EXIT_USAGE, fail
-from jiuzhu.cli.registry_cmd import DbOpt, report_import
+from jiuzhu.cli.registry_cmd import DbOpt, ErrorsFileOpt, errors_target, report_import
 from jiuzhu.domain.ids import mask_ids_in
 
 certificate_app = typer.Typer(
@@ -30,23 +31,22 @@ def certificate_import(
         ),
     ],
     db: DbOpt = None,
-    errors: Annotated[
-        Path | None, typer.Option("--errors", help="错误文件（CSV：行号、字段、原因）")
-    ] = None,
+    errors: ErrorsFileOpt = None,
 ) -> None:
     """导入证书：逐行校验，坏行写入错误文件，好行照常导入；同一文件重复导入不作更改。"""
+    from jiuzhu.cli.database import open_for_import
     from jiuzhu.io.certificates import import_certificates, parse_certificates
     from jiuzhu.io.rosters import RosterFileError
-    from jiuzhu.storage.db import make_engine, session_factory, upgrade
+    from jiuzhu.storage.db import session_factory
 
     if not file.is_file():
         fail(mask_ids_in(f"找不到文件 {file}"), EXIT_USAGE)
+    errors_target(errors)
     try:
         parsed = parse_certificates(file)
     except RosterFileError as err:  # CertificateFileError included
         fail(mask_ids_in(str(err)), EXIT_DATA)
-    engine = make_engine(db)
-    upgrade(engine)
+    engine = open_for_import(db)
     with session_factory(engine).begin() as session:
         result = import_certificates(session, parsed)
     engine.dispose()

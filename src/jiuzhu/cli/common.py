@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -13,12 +16,21 @@ from jiuzhu.domain.engine.rules import CompiledPolicy
 from jiuzhu.domain.engine.settlement import Settlement
 from jiuzhu.domain.policy.constraints import check
 from jiuzhu.io.claims import InputError, parse_lines
-from jiuzhu.io.policy_files import PolicyFileError, compile_policy, load_framework, load_policy
+from jiuzhu.io.policy_files import PolicyFileError, load_compiled, load_framework
 
 PolicyOpt = Annotated[
     str, typer.Option("--policy", "-p", help="政策 ID（如 liaocheng-2023）或政策文件路径")
 ]
-InputOpt = Annotated[str, typer.Option("--input", "-i", help="单据文件（JSONL），- 表示标准输入")]
+InputOpt = Annotated[
+    str,
+    typer.Option(
+        "--input",
+        "-i",
+        metavar="文件",
+        help="单据文件，按扩展名：.jsonl（每行一个 JSON 对象）、.parquet、.csv 或 .xlsx"
+        "（中文表头，见 jiuzhu template claims）；- 为标准输入（JSONL）",
+    ),
+]
 OverrideOpt = Annotated[
     list[Path] | None,
     typer.Option(
@@ -26,7 +38,12 @@ OverrideOpt = Annotated[
     ),
 ]
 SetOpt = Annotated[
-    list[str] | None, typer.Option("--set", help="覆盖单个取值：path=value（可多次）")
+    list[str] | None,
+    typer.Option(
+        "--set",
+        metavar="位置=取值",
+        help="覆盖单个取值，如 benefits.medical_assistance.schedules.near_poor.rate=60%（可多次）",
+    ),
 ]
 
 EXIT_DATA = 1
@@ -38,6 +55,42 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     raise typer.Exit(code)
 
 
+def _spaced(what: str) -> str:
+    """``JSON 文件`` after 无法写入 with a space, as Chinese text sets Latin words apart."""
+    return f" {what}" if what[:1].isascii() else what
+
+
+def writable(path: str | Path, what: str) -> Path:
+    """``path`` if a file can be written there; otherwise the command stops, saying why,
+    before any work is done."""
+    from jiuzhu.io.oserrors import unwritable
+
+    target = Path(path)
+    why = unwritable(target)
+    if why is not None:
+        fail(f"无法写入{_spaced(what)} {target}：{why}", EXIT_USAGE)
+    return target
+
+
+@contextmanager
+def written(path: Path, what: str) -> Iterator[Path]:
+    """A temporary file beside ``path`` to write into; it becomes ``path`` when the block
+    ends, so a reader never sees half a file, and a failure (a full disk) leaves no file
+    and says why in Chinese."""
+    from jiuzhu.io.oserrors import reason
+
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        fail(f"无法写入{_spaced(what)} {path}：{reason(err)}", EXIT_USAGE)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def get_policy(ref: str, overrides: list[Path] | None, sets: list[str] | None) -> CompiledPolicy:
     """The compiled policy, refusing one that breaks its province framework.
 
@@ -45,8 +98,8 @@ def get_policy(ref: str, overrides: list[Path] | None, sets: list[str] | None) -
     than the province requires, so it is an error, not a warning.
     """
     try:
-        policy = load_policy(ref, overrides or [], sets or [])
-        compiled = compile_policy(policy, ref)
+        compiled = load_compiled(ref, overrides or [], sets or [])
+        policy = compiled.policy
         if policy.framework is not None:
             broken = check(compiled, load_framework(policy.framework))
             if broken:
@@ -56,6 +109,12 @@ def get_policy(ref: str, overrides: list[Path] | None, sets: list[str] | None) -
                     + "\n".join(lines)
                     + "\n（详见 jiuzhu policy check）"
                 )
+        if compiled.changes:
+            typer.echo(
+                f"注意：政策 {policy.id} 按调整后的取值使用，与发布的政策文件不同：\n  "
+                + "\n  ".join(compiled.changes),
+                err=True,
+            )
         return compiled
     except PolicyFileError as err:
         fail(f"政策错误：\n{err}")
@@ -68,7 +127,9 @@ def read_input(path: str) -> list[str]:
     try:
         return Path(path).read_text(encoding="utf-8-sig").splitlines()
     except OSError as err:
-        fail(f"无法读取输入文件 {path}：{err.strerror}")
+        from jiuzhu.io.oserrors import reason
+
+        fail(f"无法读取输入文件 {path}：{reason(err)}")
     except UnicodeDecodeError:
         fail(f"输入文件 {path} 不是 UTF-8 编码")
 

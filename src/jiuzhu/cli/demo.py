@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from importlib import resources
 
+from rich import box
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -27,10 +28,15 @@ def demo_year(policy: Policy) -> int:
     return start.year if (start.month, start.day) == (1, 1) else start.year + 1
 
 
+def place(policy: Policy) -> str:
+    """The place a policy is for, as a column header: 聊城, 杭州, 山西 …"""
+    return policy.jurisdiction[:2]
+
+
 def demo() -> None:
     """用随软件提供的样例年度单据，按五个政策分别结算，并汇总各项支付和保障率。"""
     text = (resources.files("jiuzhu") / "data" / "demo_claims.jsonl").read_text(encoding="utf-8")
-    console = Console(width=max(Console().width, 150))
+    console = Console()
     results: dict[str, list[Settlement]] = {}
     rejected: dict[str, int] = {}
     policies = {pid: load_policy(pid) for pid in shipped_ids()}
@@ -53,12 +59,18 @@ def demo() -> None:
                     bad += 1
                 progress.advance(task)
             results[pid], rejected[pid] = out, bad
-    table = Table(title="样例年度结算汇总（元）", title_justify="left")
-    table.add_column("项目", no_wrap=True)
-    for pid, policy in policies.items():
-        table.add_column(
-            f"{policy.jurisdiction.split('（')[0][:6]}\n{pid}", justify="right", no_wrap=True
-        )
+    # 80 columns: places as headers (the policy IDs in the line below), money unwrapped,
+    # long item names wrapped, no vertical rules
+    table = Table(
+        title="样例年度结算汇总（元）",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 0, 0, 1),
+        pad_edge=False,
+    )
+    table.add_column("项目", min_width=8, overflow="fold")
+    for policy in policies.values():
+        table.add_column(f"{place(policy)}\n{demo_year(policy)}年", justify="right", no_wrap=True)
     sums = {pid: summarize(s) for pid, s in results.items()}
     table.add_row("结算单据数", *[str(sums[p][0].claims) for p in policies])
     table.add_row("医疗总费用", *[format_yuan(sums[p][0].total) for p in policies])
@@ -66,7 +78,7 @@ def demo() -> None:
         if any(sums[p][0].by_benefit[b] for p in policies):
             table.add_row(b.zh, *[format_yuan(sums[p][0].by_benefit[b]) for p in policies])
     table.add_row("个人负担", *[format_yuan(sums[p][0].personal) for p in policies])
-    table.add_row("大病关怀救助（另行发放）", *[format_yuan(sums[p][0].grants) for p in policies])
+    table.add_row("大病关怀救助*", *[format_yuan(sums[p][0].grants) for p in policies])
     table.add_row(
         "医疗费用综合保障率", *[percent(sums[p][0].protected, sums[p][0].total) for p in policies]
     )
@@ -81,9 +93,10 @@ def demo() -> None:
     )
     console.print(table)
     console.print(
-        "年度："
-        + "，".join(f"{p} {demo_year(pol)}" for p, pol in policies.items())
-        + "。基本医保、大病保险按各政策文件中的假定值计算（assumed，见 jiuzhu policy show）。"
+        "政策："
+        + "，".join(f"{place(pol)} {p}" for p, pol in policies.items())
+        + "。基本医保、大病保险按各政策文件中的假定值计算（见 jiuzhu policy show）；"
+        "*大病关怀救助另行发放给本人，不在单据的结算金额之内。"
     )
     if any(rejected.values()):
         console.print("未结算单据：" + "，".join(f"{p} {n}" for p, n in rejected.items() if n))

@@ -11,8 +11,18 @@ from typing import Annotated, Any
 
 import typer
 
-from jiuzhu.cli.common import EXIT_USAGE, OverrideOpt, PolicyOpt, SetOpt, fail, get_policy
+from jiuzhu.cli.common import (
+    EXIT_USAGE,
+    OverrideOpt,
+    PolicyOpt,
+    SetOpt,
+    fail,
+    get_policy,
+    writable,
+    written,
+)
 from jiuzhu.cli.registry_cmd import DbOpt
+from jiuzhu.domain.clock import today
 from jiuzhu.domain.enrolment import (
     DENOMINATOR_ZH,
     KIND_ZH,
@@ -46,11 +56,11 @@ def load_registry(db: str | None) -> list[RegistryPerson]:
     from sqlalchemy import select
     from sqlalchemy.orm import selectinload
 
-    from jiuzhu.storage.db import make_engine, session_factory, upgrade
+    from jiuzhu.cli.database import open_existing
+    from jiuzhu.storage.db import session_factory
     from jiuzhu.storage.models import District, Household, Person
 
-    engine = make_engine(db)
-    upgrade(engine)
+    engine = open_existing(db)
     out: list[RegistryPerson] = []
     with session_factory(engine)() as session:
         households = {h.id: h for h in session.scalars(select(Household))}
@@ -145,6 +155,12 @@ def enrolment(
     from rich.console import Console
     from rich.table import Table
 
+    if ledger is not None:
+        if ledger.suffix.lower() != ".xlsx":
+            fail("--ledger 的文件须以 .xlsx 结尾", EXIT_USAGE)
+        writable(ledger, "参保台账文件")
+    if json_out is not None:
+        writable(json_out, "JSON 文件")
     pol = get_policy(policy, override, set_).policy
     section = pol.enrolment_subsidy
     if section is None:
@@ -169,13 +185,13 @@ def enrolment(
     )
 
     console = Console()
-    table = Table(title=title, title_justify="left")
-    table.add_column("资助类别")
-    table.add_column("资助方式")
-    table.add_column("人数", justify="right")
-    table.add_column("资助金额（元）", justify="right")
+    table = Table(title=f"{title}\n金额单位：元", title_justify="left")
+    table.add_column("资助类别", overflow="fold")
+    table.add_column("资助方式", overflow="fold")
+    table.add_column("人数", justify="right", no_wrap=True)
+    table.add_column("资助金额", justify="right", no_wrap=True)
     for p in pays:
-        table.add_column(f"{payer_zh(p)}（元）", justify="right")
+        table.add_column(payer_zh(p), justify="right", overflow="fold")
     totals = totals_by_category(rows, pays)
     kinds = {r.subsidy.category: KIND_ZH[r.subsidy.kind] for r in rows}
     all_people = all_amount = 0
@@ -214,8 +230,10 @@ def enrolment(
     console.print(DENOMINATOR_ZH)
 
     if ledger is not None:
-        write_ledger(ledger, rows, pays, title=title)
+        with written(ledger, "参保台账文件") as tmp:
+            write_ledger(tmp, rows, pays, title=title, created=today())
         console.print(f"参保台账已写入 {ledger}（{len(rows)} 人）")
     if json_out is not None:
         report = _json_report(pol, year, rows, decisions)
-        json_out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", "utf-8")
+        with written(json_out, "JSON 文件") as tmp:
+            tmp.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", "utf-8")

@@ -13,7 +13,9 @@ from jiuzhu.cli import (
     settle_cmd,
     simulate_cmd,
     synth_cmd,
+    template_cmd,
 )
+from jiuzhu.cli.chinese import ChineseGroup
 from jiuzhu.cli.common import (
     EXIT_DATA,
     InputOpt,
@@ -29,6 +31,7 @@ from jiuzhu.cli.enrolment_cmd import enrolment
 from jiuzhu.cli.render import render_settlement
 
 app = typer.Typer(
+    cls=ChineseGroup,  # help pages and usage errors in Chinese, for every command below
     help="jiuzhu（救助）：医疗救助“一站式”结算、政策文件与解释。",
     no_args_is_help=True,
     add_completion=False,
@@ -47,6 +50,7 @@ app.command("serve")(service_cmd.serve)
 app.add_typer(service_cmd.token_app, name="token")
 app.add_typer(service_cmd.audit_app, name="audit")
 app.command("enrolment")(enrolment)
+app.command("template")(template_cmd.template)
 
 
 @app.command()

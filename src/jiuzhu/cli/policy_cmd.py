@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated
 
 import typer
@@ -10,10 +11,10 @@ from rich.table import Table
 
 from jiuzhu.cli.common import EXIT_DATA, fail
 from jiuzhu.domain.engine.rules import CompiledPolicy
-from jiuzhu.domain.policy.audit import leaves, walk
+from jiuzhu.domain.policy.audit import leaves
 from jiuzhu.domain.policy.constraints import check as check_constraints
-from jiuzhu.domain.policy.model import CumulativeBenefit, Policy, PoolTerms
-from jiuzhu.domain.vocabulary import Benefit
+from jiuzhu.domain.policy.model import Policy
+from jiuzhu.domain.policy.summary import Rule, summarize
 from jiuzhu.io.policy_files import (
     PolicyFileError,
     compile_policy,
@@ -51,145 +52,55 @@ def list_() -> None:
     Console().print(table)
 
 
-def _rates(s: PoolTerms) -> str:
-    if s.segments:
-        parts, lower = [], "0"
-        for seg in s.segments:
-            upper = str(seg.upto) if seg.upto else "以上"
-            parts.append(f"{lower}–{upper} {seg.rate}" if seg.upto else f"{lower}以上 {seg.rate}")
-            lower = str(seg.upto) if seg.upto else lower
-        return "；".join(parts)
-    return str(s.rate) if s.rate else "审核认定"
-
-
-def _schedule_rows(ben: CumulativeBenefit) -> list[list[str]]:
-    """One row per schedule, plus one per pool whose terms differ (a sub-cap, a level)."""
-    rows = []
-    for key, s in ben.schedules.items():
-        cats = "、".join(c.zh for c in s.categories) if s.categories else "全体参保人员"
-        clause = s.clause or ben.clause or ""
-        assumed = "是" if (s.assumed or ben.assumed) else ""
-        shared = str(s.cap) if s.cap else "不设"
-        if s.cap and s.cap_pools:
-            shared += "（" + "、".join(s.cap_pools) + " 共用）"
-        base_rate = _rates(s) if (s.rate or s.segments) else "—"
-        ded = str(s.deductible) if s.deductible else "0.00"
-        rows.append([key, "全部", cats, ded, base_rate, shared, clause, assumed])
-        for pool, t in s.pools.items():
-            rate = str(t.rate) if t.rate else (_rates(t) if t.segments else base_rate)
-            rows.append(
-                [
-                    "",
-                    pool,
-                    "",
-                    str(t.deductible) if t.deductible else ded,
-                    rate,
-                    f"子限额 {t.cap}" if t.cap else "",
-                    t.clause or "",
-                    "",
-                ]
-            )
-    return rows
-
-
 @app.command()
 def show(
     ref: Ref,
     params: Annotated[bool, typer.Option("--params", help="列出每一项取值及其条款")] = False,
 ) -> None:
-    """以表格显示政策：各项待遇的标准、条款，以及哪些取值为假定值。"""
-    policy, _ = _load(ref)
-    console = _wide()
-    end = f"至 {policy.effective.end}" if policy.effective.end else "起施行"
-    console.print(
-        f"[bold]{policy.name}[/bold]（{policy.id}）\n{policy.document}\n"
-        f"{policy.jurisdiction}　{policy.effective.start} {end}　"
-        f"条款出处：种子文件 {policy.seed}"
-    )
-    console.print(
-        "救助对象（就高不重复，按此顺序取优）："
-        + "、".join(c.zh for c in policy.categories.precedence)
-        + f"　[{policy.categories.clause}]"
-    )
-    for b, ben in policy.benefits.cumulative():
-        table = Table(
-            title=f"{b.zh}（{b.value}）" + ("　审核认定，一站式不支付" if not ben.desk else ""),
-            title_justify="left",
-            show_lines=True,
-        )
-        for col in ("标准", "适用费用", "类别", "起付线", "比例", "年度限额", "条款", "假定"):
-            table.add_column(col)
-        for row in _schedule_rows(ben):
-            table.add_row(*row)
-        console.print(table)
-        for key, tilt in ben.tilts.items():
-            console.print(
-                f"  倾斜 {key}："
-                + "、".join(c.zh for c in tilt.categories)
-                + (f" 起付线降低{tilt.deductible_cut}" if tilt.deductible_cut else "")
-                + (f" 比例提高{tilt.rate_add}" if tilt.rate_add else "")
-                + (" 取消封顶" if tilt.remove_cap else "")
-                + f"　[{tilt.clause}]"
-            )
-    q = policy.benefits.major_disease_quota
-    if q is not None:
-        console.print(
-            f"重特大疾病单病种限额付费：医保基金 {q.basic_insurance_rate}，"
-            + "，".join(
-                "、".join(c.zh for c in s.categories) + f" 救助 {s.rate}"
-                for s in q.schedules.values()
-            )
-            + f"　[{q.clause}]"
-        )
-        table = Table("病种", "ICD-10", "限额", title="单病种限额（假定值须由设区市替换）")
-        for d in policy.diseases[q.disease_list].items:
-            table.add_row(d.name, ", ".join(d.icd10), str(d.quota))
-        console.print(table)
-    g = policy.benefits.critical_care_grant
-    if g is not None:
-        console.print(
-            f"大病关怀救助：{'、'.join(c.zh for c in g.categories)}，一次性 {g.amount} 元"
-            f"　[{g.clause}]"
-        )
-    for ex in policy.exclusions:
-        console.print(
-            f"不予救助：{ex.text}（{'、'.join(Benefit(b).zh for b in ex.benefits)}）　[{ex.clause}]"
-        )
-    if policy.enrolment_subsidy is not None:
-        e = policy.enrolment_subsidy
-        table = Table(
-            "类别",
-            "资助方式",
-            "金额",
-            "条款",
-            title=f"资助参保（个人缴费 {e.premium} 元）",
-            title_justify="left",
-        )
-        for s in e.schedules.values():
-            kind = "全额资助" if s.kind == "full" else "定额资助"
-            if s.split:
-                kind += "（" + "、".join(f"{k} {v}" for k, v in s.split.items()) + "）"
-            table.add_row(
-                "、".join(c.zh for c in s.categories),
-                kind,
-                str(s.amount) if s.amount else str(e.premium),
-                s.clause or e.clause or "",
-            )
-        console.print(table)
-    assumed = [i for i in walk(policy) if i.assumed]
-    console.print(
-        f"共 {len(list(walk(policy)))} 项取值，其中 {len(assumed)} 项为假定值（assumed）。"
-    )
+    """显示政策：各项待遇的标准和条款，以及哪些取值为假定值。"""
+    _, compiled = _load(ref)
+    s = summarize(compiled)
+    console = Console(highlight=False)
+    for line in s.heading:
+        console.print(line)
+    for sec in s.sections:
+        console.print()
+        clause = f"（{sec.clause}）" if sec.clause else ""
+        console.print(f"[bold]■ {sec.title}[/bold]{clause}")
+        console.print(_bullets(("·", _rule_text(r, sec.clause)) for r in sec.rules))
+    assumed = sum(1 for p in s.params if p.note is not None)
+    console.print()
+    console.print(f"共 {len(s.params)} 项取值，其中 {assumed} 项为假定值。")
     if params:
-        table = Table("位置", "取值", "条款", "假定值说明", title="全部取值", show_lines=False)
-        for info in walk(policy):
-            table.add_row(
-                info.path,
-                str(info.param),
-                info.clause or "",
-                (info.note or "") if info.assumed else "",
-            )
+        table = Table(title="全部取值")
+        table.add_column("取值", overflow="fold", ratio=3)
+        table.add_column("数值", no_wrap=True)
+        table.add_column("条款", overflow="fold", ratio=2)
+        table.add_column("假定", no_wrap=True)
+        for p in s.params:
+            table.add_row(p.name, p.value, p.clause or "", f"说明{p.note}" if p.note else "")
         console.print(table)
+    if s.notes:
+        console.print()
+        console.print("[bold]假定值说明[/bold]（文件未规定、须以当地规定替换的取值）")
+        console.print(_bullets((f"{i}.", n) for i, n in enumerate(s.notes, 1)))
+
+
+def _rule_text(rule: Rule, section_clause: str | None) -> str:
+    mark = "〔假定〕" if rule.assumed else ""
+    where = f"［{rule.clause}］" if rule.clause and rule.clause != section_clause else ""
+    return f"{rule.text}{mark}{where}"
+
+
+def _bullets(lines: Iterable[tuple[str, str]]) -> Table:
+    """(mark, text) lines with a hanging indent, wrapped inside the terminal's width
+    (Chinese text included, which has no spaces to break at)."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(width=4, justify="right")
+    grid.add_column(overflow="fold")
+    for mark, line in lines:
+        grid.add_row(mark, line)
+    return grid
 
 
 @app.command("check")

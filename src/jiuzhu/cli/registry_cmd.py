@@ -8,16 +8,18 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from jiuzhu.cli.common import EXIT_DATA, EXIT_USAGE, fail
+from jiuzhu.cli.common import EXIT_DATA, EXIT_USAGE, fail, writable, written
 from jiuzhu.domain.ids import mask_ids_in
 
 if TYPE_CHECKING:
-    from jiuzhu.io.rosters import ImportCounts
+    from jiuzhu.io.rosters import ImportCounts, RowError
 
 DbOpt = Annotated[
     str | None,
     typer.Option(
-        "--db", help="数据库 URL（默认：环境变量 JIUZHU_DB，否则 SQLite 文件 ./jiuzhu.db）"
+        "--db",
+        metavar="URL|文件",
+        help="数据库 URL 或 SQLite 文件（默认：环境变量 JIUZHU_DB，否则 ./jiuzhu.db）",
     ),
 ]
 
@@ -28,13 +30,10 @@ registry_app = typer.Typer(help="救助对象登记：某日适用的类别及�
 
 @db_app.command("upgrade")
 def db_upgrade(db: DbOpt = None) -> None:
-    """把数据库迁移到最新版本（Alembic；已是最新则不变）。"""
-    from jiuzhu.storage.db import current_revision, make_engine, upgrade
+    """建立数据库或迁移到最新版本，并说明做了什么：新建、迁移或已是最新。"""
+    from jiuzhu.cli.database import upgrade_database
 
-    engine = make_engine(db)
-    upgrade(engine)
-    typer.echo(f"数据库已是最新版本：{current_revision(engine)}")
-    engine.dispose()
+    typer.echo(upgrade_database(db))
 
 
 def _date(text: str, option: str) -> dt.date:
@@ -48,9 +47,7 @@ def _date(text: str, option: str) -> dt.date:
 def roster_import(
     file: Annotated[Path, typer.Argument(help="名单文件（CSV 或 XLSX，附件2 或 附件3 格式）")],
     db: DbOpt = None,
-    errors: Annotated[
-        Path | None, typer.Option("--errors", help="错误文件（CSV：行号、字段、原因）")
-    ] = None,
+    errors: ErrorsFileOpt = None,
     category: Annotated[
         str | None,
         typer.Option("--category", help="文件未写明对象类别时适用的类别（如 低保、dibao）"),
@@ -61,6 +58,7 @@ def roster_import(
     ] = None,
 ) -> None:
     """导入名单：逐行校验，坏行写入错误文件，好行照常导入；同一文件重复导入不作更改。"""
+    from jiuzhu.cli.database import open_for_import
     from jiuzhu.domain.vocabulary import Category
     from jiuzhu.io.rosters import (
         RosterFileError,
@@ -68,10 +66,11 @@ def roster_import(
         import_roster,
         parse_roster,
     )
-    from jiuzhu.storage.db import make_engine, session_factory, upgrade
+    from jiuzhu.storage.db import session_factory
 
     if not file.is_file():
         fail(mask_ids_in(f"找不到文件 {file}"), EXIT_USAGE)
+    errors_target(errors)
     cat: Category | None = None
     if category is not None:
         cat = category_from_text(category)
@@ -82,32 +81,74 @@ def roster_import(
         parsed = parse_roster(file, cat, start)
     except RosterFileError as err:
         fail(mask_ids_in(str(err)), EXIT_DATA)
-    engine = make_engine(db)
-    upgrade(engine)
+    engine = open_for_import(db)
     with session_factory(engine).begin() as session:
         result = import_roster(session, parsed)
     engine.dispose()
     report_import(parsed.layout.zh, file, result, errors)
 
 
+ErrorsFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--errors",
+        metavar="文件",
+        help="另将错误写入此文件：.csv（UTF-8 带 BOM）或 .xlsx（行号、字段、原因）",
+    ),
+]
+
+
+def errors_target(path: Path | None) -> None:
+    """Refuse an error file that could not be written, before anything is imported."""
+    if path is None:
+        return
+    if path.suffix.lower() not in (".csv", ".xlsx"):
+        fail("--errors 的文件须以 .csv 或 .xlsx 结尾", EXIT_USAGE)
+    writable(path, "错误文件")
+
+
 def report_import(label: str, file: Path, result: ImportCounts, errors: Path | None) -> None:
-    """What an import did, for a person: bad rows (stderr, and the error file), the counts;
-    a data-error exit when any row was bad (the good rows went in all the same)."""
-    from jiuzhu.io.rosters import write_errors
+    """What an import did, for a person: each bad row (stderr, and the error file), then
+    one line of counts; a data-error exit when any row was bad (the good rows went in all
+    the same), and a file of which no row went in is said to be not imported."""
+    from jiuzhu.domain.clock import beijing_text
 
     for e in result.errors:
         typer.echo(e.render(), err=True)
     if errors is not None:
-        write_errors(errors, result.errors)
-    seen = "（此文件此前已导入，数据未变）" if result.already_imported else ""
+        with written(errors, "错误文件") as tmp:
+            write_row_errors(tmp, result.errors, errors.suffix.lower())
+    seen = ""
+    if result.already_imported:
+        when = f"（{beijing_text(result.imported_at)}）" if result.imported_at else ""
+        seen = f"（此文件此前已导入{when}，数据未变）"
     typer.echo(
         f"{label} {mask_ids_in(file.name)}：共 {result.rows_total} 行，新增资格 {result.added}，"
         f"终止资格 {result.closed}，未变 {result.unchanged}，错误 {result.rows_bad} 行{seen}"
     )
-    if result.errors:
-        where = f"，见 {errors}" if errors is not None else ""
-        typer.echo(f"共 {result.rows_bad} 行有错误{where}；其余行已导入。", err=True)
-        raise typer.Exit(EXIT_DATA)
+    if not result.errors:
+        return
+    where = f"（错误另见 {errors}）" if errors is not None else ""
+    if result.rows_bad >= result.rows_total:
+        typer.echo(f"没有一行可以导入，此文件未记为已导入；改正后请重新导入{where}。", err=True)
+    else:
+        typer.echo(f"有错误的行未导入，其余行已导入{where}。", err=True)
+    raise typer.Exit(EXIT_DATA)
+
+
+def write_row_errors(path: Path, errors: list[RowError], suffix: str) -> None:
+    """The rows that could not be imported, as CSV (UTF-8 with BOM) or XLSX: 行号, 字段, 原因."""
+    from jiuzhu.io.xlsx import Column, Sheet, write_csv, write_xlsx
+
+    sheet = Sheet(
+        "错误",
+        [Column("行号", "integer"), Column("字段"), Column("原因", "wrap")],
+        [[e.row, e.field, e.message] for e in errors],
+    )
+    if suffix == ".xlsx":
+        write_xlsx(path, [sheet])
+    else:
+        write_csv(path, sheet)
 
 
 @registry_app.command("category")
@@ -118,11 +159,12 @@ def registry_category(
     db: DbOpt = None,
 ) -> None:
     """某人某日适用的救助对象类别（就高不重复）及依据；身份证号只显示脱敏形式。"""
+    from jiuzhu.cli.database import open_existing
     from jiuzhu.domain.ids import mask_id, validate_id
     from jiuzhu.domain.registry import category_on
     from jiuzhu.io.policy_files import PolicyFileError, load_policy
     from jiuzhu.io.rosters import mask_value, memberships_of
-    from jiuzhu.storage.db import make_engine, session_factory, upgrade
+    from jiuzhu.storage.db import session_factory
 
     on = _date(date, "--date")
     why = validate_id(id_number)
@@ -132,8 +174,7 @@ def registry_category(
         pol = load_policy(policy)
     except PolicyFileError as err:
         fail(f"政策错误：\n{err}", EXIT_USAGE)
-    engine = make_engine(db)
-    upgrade(engine)
+    engine = open_existing(db)
     with session_factory(engine)() as session:
         memberships = memberships_of(session, id_number)
     engine.dispose()
@@ -146,8 +187,6 @@ def registry_category(
         pol.categories.precedence,
         f"{pol.id}（{pol.categories.clause or '类别顺序'}）",
     )
-    typer.echo(
-        f"{answer.person} {on.isoformat()} 适用类别：{answer.applied.zh}（{answer.applied.value}）"
-    )
+    typer.echo(f"{answer.person} 在 {on.isoformat()} 适用类别：{answer.applied.zh}")
     for line in answer.why:
         typer.echo(line)

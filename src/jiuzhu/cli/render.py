@@ -13,6 +13,7 @@ from jiuzhu.domain.vocabulary import BENEFIT_ZH, GRANT_ZH, Benefit
 
 _NAMES = {b.value: zh for b, zh in BENEFIT_ZH.items()}
 _NAMES["category"] = "救助身份"
+_NAMES["policy"] = "政策取值"
 _NAMES["critical_care_grant"] = GRANT_ZH
 
 
@@ -30,7 +31,7 @@ def render_settlement(console: Console, s: Settlement, policy: Policy) -> None:
         detail = line.text
         if line.formula:
             detail += f"\n[dim]{line.formula}[/dim]"
-        amount = "" if line.benefit == "category" else format_yuan(line.amount)
+        amount = "" if line.benefit in ("category", "policy") else format_yuan(line.amount)
         table.add_row(_NAMES.get(line.benefit, line.benefit), amount, detail, line.clause or "")
     console.print(table)
     summary = Table(show_header=False, box=None, padding=(0, 2))

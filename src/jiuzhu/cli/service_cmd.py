@@ -90,7 +90,7 @@ def _run_workers(host: str, port: int, workers: int) -> None:
 
 
 ROLE_HELP = (
-    "角色：医院（hospital）、民政部门（civil_affairs）、医保审核（reviewer）或管理员（admin）"
+    "角色：医院（hospital）、民政部门（civil_affairs）、审核人员（reviewer）或管理员（admin）"
 )
 DaysOpt = Annotated[int, typer.Option("--days", min=1, max=3660, help="有效期（天），默认 90")]
 

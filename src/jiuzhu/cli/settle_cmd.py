@@ -1,4 +1,5 @@
-"""``jiuzhu settle``: JSONL or Parquet in, JSONL or Parquet out, by either engine.
+"""``jiuzhu settle``: claims in (JSONL, Parquet, CSV, XLSX), settlements out (JSONL,
+Parquet, CSV, XLSX), each chosen by the file's extension, by either engine.
 
 Both engines give the same output for the same input, errors included: the
 reference engine one claim at a time, the batch engine in vectors (ADR 7), on
@@ -29,6 +30,8 @@ from jiuzhu.cli.common import (
     get_policy,
     read_input,
     report_errors,
+    writable,
+    written,
 )
 from jiuzhu.domain.claims import Claim
 from jiuzhu.domain.engine import explain
@@ -42,9 +45,10 @@ from jiuzhu.domain.engine.reference import (
 )
 from jiuzhu.domain.engine.rules import CompiledPolicy
 from jiuzhu.domain.engine.settlement import Settlement
-from jiuzhu.io import settlements_columnar
-from jiuzhu.io.claims import InputError, parse_lines
+from jiuzhu.io import settlements_columnar, settlements_table
+from jiuzhu.io.claims import InputError, Parsed, parse_lines
 from jiuzhu.io.claims_columnar import ColumnarClaims, ColumnarInputError, read_parquet, to_claims
+from jiuzhu.io.claims_table import is_table
 from jiuzhu.io.registry_categories import RegistryCategories
 
 
@@ -63,13 +67,21 @@ EngineOpt = Annotated[
 ]
 OutputOpt = Annotated[
     str,
-    typer.Option("--output", "-o", help="输出文件：.parquet 为表格，其余为 JSONL；- 为标准输出"),
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="文件",
+        help="输出文件，按扩展名：.jsonl（每行一个结算结果，含解释）、.parquet（表格）、"
+        ".csv（UTF-8 带 BOM，Excel 可直接打开）、.xlsx（含合计和结算说明）；- 为标准输出（JSONL）",
+    ),
 ]
+OUTPUT_FORMATS = {".jsonl": "jsonl", ".parquet": "parquet", ".csv": "csv", ".xlsx": "xlsx"}
+ERROR_FORMATS = {".jsonl": "jsonl", ".csv": "csv", ".xlsx": "xlsx"}
 DaskOpt = Annotated[
     str | None,
     typer.Option(
         "--dask",
-        metavar="local:N|tcp://HOST:PORT",
+        metavar="local:进程数|tcp://主机:端口",
         help="按人分区在 Dask 集群上结算，结果相同（须 --engine batch，输入输出均为 .parquet）："
         "local:N 为本机 N 个进程；tcp://主机:8786 为已有集群，各节点须能以同一路径读取输入"
         "（见 docs/distributed.md）",
@@ -79,21 +91,39 @@ RegistryOpt = Annotated[
     str | None,
     typer.Option(
         "--registry",
-        metavar="URL|FILE",
-        help="未给出 category/categories 的单据，按此登记库（数据库 URL 或 SQLite 文件）中"
-        "此人的救助对象类别结算（与一站式结算服务相同）；登记库中没有的人按普通参保人员",
+        metavar="URL|文件",
+        help="未给出救助对象类别（category/categories）的单据，按此登记库（数据库 URL 或 "
+        "SQLite 文件）中此人的救助对象类别结算（与一站式结算服务相同）；"
+        "登记库中没有的人按普通参保人员",
     ),
 ]
 ErrorsOpt = Annotated[
     Path | None,
     typer.Option(
-        "--errors", help="另将错误按行写入此 JSONL 文件（line, claim_id, field, message）"
+        "--errors",
+        metavar="文件",
+        help="另将错误写入此文件，按扩展名：.jsonl（line、claim_id、field、message）、"
+        ".csv 或 .xlsx（行号、单据号、字段、原因）",
     ),
 ]
 
 
 def is_parquet(path: str) -> bool:
     return path.lower().endswith(".parquet")
+
+
+def file_format(path: str, formats: dict[str, str], option: str) -> str:
+    """The format a file's extension names, or the command stops saying which ones exist."""
+    if path == "-":
+        return "jsonl"
+    suffix = Path(path).suffix.lower()
+    if suffix not in formats:
+        shown = f"「{suffix}」" if suffix else "（没有扩展名）"
+        fail(
+            f"{option} 的文件类型{shown}不受支持：须以 {'、'.join(formats)} 结尾"
+            + ("，或为 -（标准输出）" if option == "--output" else "")
+        )
+    return formats[suffix]
 
 
 def settle(
@@ -107,12 +137,18 @@ def settle(
     dask: DaskOpt = None,
     registry: RegistryOpt = None,
 ) -> None:
-    """结算单据：每行输出一个结算结果（输入顺序），错误写到标准错误。"""
+    """结算单据：结果按输入顺序写出（默认每行一个 JSON 到标准输出），错误写到标准错误。"""
+    out_format = file_format(output, OUTPUT_FORMATS, "--output")
+    if errors_file is not None:
+        file_format(str(errors_file), ERROR_FORMATS, "--errors")
+        writable(errors_file, "错误文件")
+    if output != "-":
+        writable(output, "输出文件")
     if registry is not None and is_parquet(input):
-        fail("--registry 目前只用于 JSONL 输入（Parquet 单据须自带类别列）", EXIT_USAGE)
+        fail("--registry 只用于 JSONL、CSV 和 XLSX 输入（Parquet 单据须自带类别列）", EXIT_USAGE)
     cluster = _dask_target(dask, engine, input, output) if dask is not None else None
     compiled = get_policy(policy, override, set_)
-    table_out = is_parquet(output)
+    table_out = out_format in ("parquet", "csv")
     if cluster is not None:
         result = _on_dask(compiled, policy, override, set_, input, cluster)
     elif is_parquet(input):
@@ -121,33 +157,87 @@ def settle(
         except ColumnarInputError as err:
             fail(f"输入错误：{err}")
         result = _from_columns(compiled, cc, engine, table_out)
+    elif is_table(input):
+        result = _from_table(compiled, Path(input), engine, table_out, _registry_hook(registry))
     else:
         result = _from_jsonl(
             compiled, read_input(input), engine, table_out, _registry_hook(registry)
         )
     frame, settlements, errors = result
-    if table_out:
-        assert frame is not None
-        settlements_columnar.write(frame, output)
-    else:
-        out = sys.stdout if output == "-" else open(output, "w", encoding="utf-8")  # noqa: SIM115
-        try:
-            for s in settlements:
-                out.write(json.dumps(s.to_json(), ensure_ascii=False, separators=(",", ":")))
-                out.write("\n")
-        finally:
-            if out is not sys.stdout:
-                out.close()
-        sys.stdout.flush()
+    _write(out_format, output, compiled, frame, settlements)
     errors.sort(key=lambda e: e.line)
     report_errors(errors)
     if errors_file is not None:
-        errors_file.write_text(
+        with written(errors_file, "错误文件") as tmp:
+            write_errors(tmp, errors, ERROR_FORMATS[errors_file.suffix.lower()])
+    if errors:
+        raise typer.Exit(EXIT_DATA)
+
+
+def _write(
+    out_format: str,
+    output: str,
+    compiled: CompiledPolicy,
+    frame: pl.DataFrame | None,
+    settlements: list[Settlement],
+) -> None:
+    """Write the settlements in the format the output's extension names."""
+    if output == "-":
+        for s in settlements:
+            sys.stdout.write(json.dumps(s.to_json(), ensure_ascii=False, separators=(",", ":")))
+            sys.stdout.write("\n")
+        sys.stdout.flush()
+        return
+    target = Path(output)
+    with written(target, "输出文件") as tmp:
+        if out_format == "jsonl":
+            with tmp.open("w", encoding="utf-8") as out:
+                for s in settlements:
+                    out.write(json.dumps(s.to_json(), ensure_ascii=False, separators=(",", ":")))
+                    out.write("\n")
+        elif out_format == "parquet":
+            assert frame is not None
+            settlements_columnar.write(frame, tmp)
+        elif out_format == "csv":
+            assert frame is not None
+            settlements_table.write_csv(frame, tmp)
+        else:
+            from jiuzhu.domain.clock import now_text
+            from jiuzhu.io.xlsx import TooManyRows
+
+            policy = compiled.policy
+            title = f"结算结果：{policy.name}（{policy.id}），制表时间 {now_text()}"
+            try:
+                settlements_table.write_xlsx(
+                    settlements_columnar.from_settlements(settlements),
+                    settlements,
+                    tmp,
+                    title,
+                )
+            except TooManyRows as err:
+                fail(f"{err}：请改用 .csv 或 .parquet 输出", EXIT_USAGE)
+
+
+def write_errors(path: Path, errors: list[InputError], kind: str) -> None:
+    """The errors as JSON lines (the contract's keys) or a table for people."""
+    if kind == "jsonl":
+        path.write_text(
             "".join(json.dumps(e.to_json(), ensure_ascii=False) + "\n" for e in errors),
             encoding="utf-8",
         )
-    if errors:
-        raise typer.Exit(EXIT_DATA)
+        return
+    from jiuzhu.io.claims import field_label
+    from jiuzhu.io.xlsx import Column, Sheet, write_csv, write_xlsx
+
+    sheet = Sheet(
+        "错误",
+        [Column("行号", "integer"), Column("单据号"), Column("字段"), Column("原因", "wrap")],
+        [[e.line, e.claim_id, field_label(e.field) or None, e.message] for e in errors],
+    )
+    if kind == "csv":
+        write_csv(path, sheet)
+    else:
+        write_xlsx(path, [sheet])
 
 
 Outcome = tuple[pl.DataFrame | None, list[Settlement], list[InputError]]
@@ -215,15 +305,9 @@ def _registry_hook(url: str | None) -> RegistryCategories | None:
     """The registry's categories for claims that give none, read in bulk up front."""
     if url is None:
         return None
-    from jiuzhu.storage.db import current_revision, make_engine
+    from jiuzhu.cli.database import open_existing
 
-    if "://" not in url and not Path(url).is_file():  # SQLite would create an empty file
-        fail(f"找不到登记库文件 {url}")
-    engine = make_engine(url)
-    if current_revision(engine) is None:
-        shown = engine.url.render_as_string(hide_password=True)
-        fail(f"登记库 {shown} 没有数据表：先用 jiuzhu db upgrade 与 jiuzhu roster import 建立")
-    return RegistryCategories(engine)
+    return RegistryCategories(open_existing(url))  # never a new, empty database
 
 
 def _from_jsonl(
@@ -236,7 +320,12 @@ def _from_jsonl(
     if registry is not None:
         registry.prefetch(_decoded(text))
         registry.engine.dispose()
-    parsed = parse_lines(text, registry)
+    return _settle_parsed(compiled, parse_lines(text, registry), engine, table_out)
+
+
+def _settle_parsed(
+    compiled: CompiledPolicy, parsed: Parsed, engine: Engine, table_out: bool
+) -> Outcome:
     claims = [c for _, c in parsed.claims]
     lines = [n for n, _ in parsed.claims]
     if engine is Engine.batch and table_out:
@@ -260,6 +349,29 @@ def _from_jsonl(
     settled, errors = _split(results, lines)
     table = settlements_columnar.from_settlements(settled) if table_out else None
     return table, settled, parsed.errors + errors
+
+
+def _from_table(
+    compiled: CompiledPolicy,
+    path: Path,
+    engine: Engine,
+    table_out: bool,
+    registry: RegistryCategories | None = None,
+) -> Outcome:
+    """Claims from a CSV or XLSX table with Chinese headers (``io.claims_table``)."""
+    from jiuzhu.io.claims import parse_records
+    from jiuzhu.io.claims_table import ClaimsTableError, read_records
+
+    try:
+        records, cell_errors = read_records(path)
+    except ClaimsTableError as err:
+        fail(f"输入错误：{err}")
+    if registry is not None:
+        registry.prefetch([r for _, r in records])
+        registry.engine.dispose()
+    parsed = parse_records(records, registry)
+    parsed.errors = cell_errors + parsed.errors  # sorted by row with the rest
+    return _settle_parsed(compiled, parsed, engine, table_out)
 
 
 def _decoded(text: list[str]) -> list[Any]:

@@ -33,12 +33,16 @@ from jiuzhu.analysis.simulation import (
 )
 from jiuzhu.analysis.tables import TextTable, all_tables
 from jiuzhu.cli.common import EXIT_DATA, EXIT_USAGE, PolicyOpt, fail, get_policy
-from jiuzhu.io.claims_columnar import ColumnarInputError, read_parquet
+from jiuzhu.io.claims_columnar import ColumnarClaims, ColumnarInputError, read_parquet
 
 ClaimsOpt = Annotated[
     Path,
     typer.Option(
-        "--claims", "-c", help="单据目录（jiuzhu synth 的输出，含 claims.parquet）或 Parquet 文件"
+        "--claims",
+        "-c",
+        metavar="目录|文件",
+        help="单据目录（jiuzhu synth 的输出，含 claims.parquet），或单据文件：.parquet、"
+        ".csv、.xlsx（中文表头，见 jiuzhu template claims）",
     ),
 ]
 ReformOpt = Annotated[
@@ -49,7 +53,9 @@ ReformOpt = Annotated[
 ]
 ReformSetOpt = Annotated[
     list[str] | None,
-    typer.Option("--set", help="改革方案：覆盖单个取值 path=value（可多次）"),
+    typer.Option(
+        "--set", metavar="位置=取值", help="改革方案：覆盖单个取值，写法同 settle --set（可多次）"
+    ),
 ]
 OutOpt = Annotated[
     Path | None,
@@ -67,10 +73,21 @@ def claims_file(path: Path) -> Path:
             fail(f"单据目录 {path} 中没有 claims.parquet（请先运行 jiuzhu synth --out {path}）")
         return inner
     if path.is_file():
-        if path.suffix.lower() != ".parquet":
-            fail(f"单据文件 {path} 须为 Parquet（.parquet）文件或 jiuzhu synth 的输出目录")
+        if path.suffix.lower() not in (".parquet", ".csv", ".xlsx"):
+            fail(f"单据文件 {path} 须为 .parquet、.csv 或 .xlsx 文件，或 jiuzhu synth 的输出目录")
         return path
     fail(f"找不到单据目录或文件：{path}")
+
+
+def read_claims(source: Path) -> ColumnarClaims:
+    """The claims as checked columns, from Parquet or from a CSV/XLSX table."""
+    from jiuzhu.io.claims_table import ClaimsTableError, as_columns, is_table
+    from jiuzhu.io.claims_table import read_claims as read_table
+
+    try:
+        return as_columns(read_table(source)) if is_table(source) else read_parquet(source)
+    except (ColumnarInputError, ClaimsTableError) as err:
+        fail(f"输入错误：{err}", EXIT_USAGE)
 
 
 def _rich(t: TextTable) -> Table:
@@ -121,10 +138,7 @@ def simulate(
     )
     with progress:
         task = progress.add_task("读取单据", total=steps)
-        try:
-            cc = read_parquet(source)
-        except ColumnarInputError as err:
-            fail(f"输入错误：{err}", EXIT_USAGE)
+        cc = read_claims(source)
         progress.update(task, advance=1, description="按现行政策结算")
         base = settle_year(baseline, cc)
         progress.update(task, advance=1, description="按改革方案结算")

@@ -6,11 +6,11 @@ registry and writes the ledger (``io/enrolment_ledger.py``).
 
 - **Which date decides.** A membership counts for a year when it is in force on *any
   day* of the year (1 January to 31 December, clipped to the policy's effective
-  period). The premium is a yearly one, and the seeds ask for the year's premium of
-  people added during the year: 山西 (十) (seed 003) "对于动态调整后，未参加城乡居民基本医疗
-  保险的低保对象、特困人员……对其当年参保个人缴费……给予全额救助"; 聊城 000 二(二)
+  period). The premium is a yearly one, and the documents ask for the year's premium of
+  people added during the year: 晋医保发〔2019〕46号 三(十) "对于动态调整后，未参加城乡居民基本医疗
+  保险的低保对象、特困人员……对其当年参保个人缴费……给予全额救助"; 聊城 聊城实施方案 二(二)
   "重点做好……新增救助对象等特殊人员的参保缴费工作，确保其及时参保、应保尽保". A person who
-  leaves during the year keeps the year's subsidy (no seed claws it back). The
+  leaves during the year keeps the year's subsidy (no document claws it back). The
   registry does not know whether someone added mid-year had already paid (山西 (十):
   "其参保个人缴费资金不退还"); the ledger shows the period so the bureau can check.
 - **Amount.** ``full``: the individual premium (个人缴费标准); ``fixed``: the
@@ -255,8 +255,8 @@ class Rate:
 
 
 DENOMINATOR_ZH = (
-    "分母：登记中在该年度（政策有效期内）任一日持有本政策救助对象类别"
-    "（categories.precedence）或资助参保所列类别的人数；分子：其中获资助参保的人数。"
+    "分母：登记中在该年度（政策有效期内）任一日持有本政策所列救助对象类别"
+    "或资助参保所列类别的人数；分子：其中获资助参保的人数。"
 )
 
 

@@ -1,4 +1,4 @@
-"""Indicators over a set of settlements (GLOSSARY: comprehensive protection rate,
+"""Indicators over a set of settlements (docs/glossary.md: comprehensive protection rate,
 personal burden rate). Ratios are kept exact (numerator and denominator in fen)
 and only formatted at the edge."""
 

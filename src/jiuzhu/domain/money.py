@@ -3,7 +3,7 @@
 Why integers: a settlement must conserve to the fen, and the batch engine must
 reproduce the online engine exactly. Floats cannot promise either, so no float
 ever holds money here. Rates are integer basis points (1 bp = 0.01%), which
-covers every rate the seeds state ("70%", "0.8%") exactly.
+covers every rate the documents state ("70%", "0.8%") exactly.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class RateFormatError(ValueError):
 def parse_yuan(text: str, *, allow_negative: bool = False) -> Fen:
     """Parse a yuan string with exactly two decimals into fen.
 
-    Exactly two decimals because that is the edge contract (DESIGN.md): a value
+    Exactly two decimals because that is the edge contract (docs/design.md): a value
     such as ``"12.5"`` or ``"12.345"`` is more likely a unit or rounding mistake
     upstream than something to guess about.
     """

@@ -4,7 +4,7 @@ Pure rules over a person's memberships (no database): the storage layer loads th
 the CLI and later the API ask here. Dates are inclusive: a membership is in force
 from ``valid_from`` through ``valid_to``; ``valid_to`` is ``None`` while it lasts.
 
-山西 (十) (seed 003): a person added by a dynamic adjustment (新识别, 自然增加) is
+晋医保发〔2019〕46号 三(十): a person added by a dynamic adjustment (新识别, 自然增加) is
 assisted "从各部门出具动态调整情况证明之日起", so from the change date; one who left
 is not assisted "自退出之日起", so the exit date is the first day without it and the
 membership's ``valid_to`` is the day before.
@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from jiuzhu.domain.ids import mask_id
 from jiuzhu.domain.vocabulary import Category
 
-CLAUSE_CHANGES = "003 (十)"
-CLAUSE_CERTIFICATE_PERIOD = "001 二(二)：持有效期内的证件"
+CLAUSE_CHANGES = "晋医保发〔2019〕46号 三(十)"
+CLAUSE_CERTIFICATE_PERIOD = "杭政办函〔2022〕70号 二(二)：持有效期内的证件"
 
 
 @dataclass(frozen=True)
@@ -36,12 +36,12 @@ class Membership:
     valid_from: dt.date
     valid_to: dt.date | None
     source: str
-    """E.g. "动态调整名单 changes.xlsx（sha256 1a2b3c4d…）第5行，新识别"."""
+    """E.g. "动态调整名单 changes.xlsx（校验值 1a2b3c4d…）第5行，新识别"."""
     closed_by: str | None = None
     """The row that ended it (自然减少), with its exit date."""
     by_certificate: bool = False
-    """Held by a certificate (001 二(二) "持有效期内…证"): its period is the card's, not a
-    roster's dates (003 (十))."""
+    """Held by a certificate (杭政办函〔2022〕70号 二(二) "持有效期内…证"): its period is the
+    card's, not a roster's dates (晋医保发〔2019〕46号 三(十))."""
 
     def in_force(self, on: dt.date) -> bool:
         return self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)
@@ -86,9 +86,7 @@ def category_on(
     held = in_force(memberships, on)
     why: list[str] = []
     if not held:
-        why.append(
-            f"{who} 在 {on.isoformat()} 没有有效的救助对象类别，按普通参保人员（ordinary）。"
-        )
+        why.append("没有有效的救助对象类别，按普通参保人员。")
         past = [m for m in memberships if m.valid_to is not None and m.valid_to < on]
         for m in past:
             rule = (
@@ -107,16 +105,16 @@ def category_on(
             why.append(f"尚未生效：{m.describe()}（{rule}）。")
         return CategoryAnswer(who, on, Category.ordinary, (), tuple(why))
 
-    why.append(f"{who} 在 {on.isoformat()} 有效的类别：")
+    why.append("有效的类别：")
     why.extend(f"  {m.describe()}" for m in held)
     ranked = sorted(
         {m.category for m in held if m.category in precedence}, key=list(precedence).index
     )
     outside = sorted({m.category for m in held if m.category not in precedence})
     for c in outside:
-        why.append(f"政策 {policy_label} 不救助「{c.zh}」（{c.value}），不予适用。")
+        why.append(f"政策 {policy_label} 不救助「{c.zh}」，不予适用。")
     if not ranked:
-        why.append("没有本政策救助的类别，按普通参保人员（ordinary）。")
+        why.append("没有本政策救助的类别，按普通参保人员。")
         return CategoryAnswer(who, on, Category.ordinary, tuple(held), tuple(why))
     applied = ranked[0]
     if len(ranked) > 1:
@@ -125,6 +123,4 @@ def category_on(
             f"就高不重复：同时具有 {order}，按政策 {policy_label} 的类别顺序适用"
             f"「{applied.zh}」（结算时仍以待遇最高者为准）。"
         )
-    else:
-        why.append(f"适用「{applied.zh}」（{applied.value}）。")
     return CategoryAnswer(who, on, applied, tuple(held), tuple(why))

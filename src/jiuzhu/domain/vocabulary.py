@@ -1,7 +1,9 @@
-"""The glossary's identifiers (shared/GLOSSARY.md) with the seeds' Chinese terms.
+"""The glossary's identifiers (docs/glossary.md) with the documents' Chinese terms.
 
 One vocabulary for code, policy files, the CLI and tests: an identifier not in
-these enums is an error at the edge, never a silent "ordinary".
+these enums is an error at the edge, never a silent "ordinary". People may write the
+Chinese name instead (``category_from_text``, ``visit_from_text``): a roster, a claims
+table or a claim line saying 低保 means ``dibao``.
 """
 
 from __future__ import annotations
@@ -56,6 +58,36 @@ CATEGORY_ZH: dict[Category, str] = {
 }
 
 
+# The names rosters and bureaus use for the categories (山西 附件2/3 tick 低保, 特困, 重点优抚),
+# besides the Chinese names above and the identifiers.
+CATEGORY_ALIASES: dict[str, Category] = {
+    "低保": Category.dibao,
+    "城乡低保": Category.dibao,
+    "城市低保": Category.dibao,
+    "农村低保": Category.dibao,
+    "最低生活保障家庭成员": Category.dibao,
+    "特困": Category.extreme_poor,
+    "特困供养人员": Category.extreme_poor,
+    "重点优抚": Category.key_veteran,
+    "重点优抚对象": Category.key_veteran,
+    "低边": Category.near_dibao,
+    "低保边缘": Category.near_dibao,
+    "建档立卡": Category.registered_poor,
+    "低收入": Category.low_income,
+}
+
+
+def category_from_text(text: str) -> Category | None:
+    """The category an identifier, its Chinese name or a roster's short name means."""
+    value = text.strip()
+    if value in CATEGORY_ALIASES:
+        return CATEGORY_ALIASES[value]
+    for category, zh in CATEGORY_ZH.items():
+        if value in (zh, category.value):
+            return category
+    return None
+
+
 class VisitType(StrEnum):
     """Visit types (就医类型)."""
 
@@ -77,8 +109,29 @@ VISIT_ZH: dict[VisitType, str] = {
 }
 
 
+VISIT_ALIASES: dict[str, VisitType] = {
+    "门诊特殊病": VisitType.outpatient_chronic,
+    "门诊慢性病": VisitType.outpatient_chronic,
+    "门诊特殊疾病": VisitType.outpatient_chronic,
+    "门诊慢特病": VisitType.outpatient_chronic,
+    "门诊": VisitType.outpatient_general,
+    "特药": VisitType.special_drug,
+}
+
+
+def visit_from_text(text: str) -> VisitType | None:
+    """The visit type an identifier or its Chinese name means."""
+    value = text.strip()
+    if value in VISIT_ALIASES:
+        return VISIT_ALIASES[value]
+    for visit, zh in VISIT_ZH.items():
+        if value in (zh, visit.value):
+            return visit
+    return None
+
+
 class Benefit(StrEnum):
-    """Everything a settlement pays, in settlement order (DESIGN.md).
+    """Everything a settlement pays, in settlement order (docs/design.md).
 
     ``hospital_borne`` is ours, not the glossary's: under 山西's quota payment
     the designated hospital bears the cost above the quota, and a settlement

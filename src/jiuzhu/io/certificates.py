@@ -1,6 +1,6 @@
 """Category memberships from certificates (证书/证件) in CSV or XLSX.
 
-杭州 杭政办函〔2022〕70号 (seed 001) 二(二) makes the holders of a certificate
+杭州 杭政办函〔2022〕70号 二(二) makes the holders of a certificate
 within its validity period assistance recipients: "将持有效期内本市民政、残联部门核发的
 《特困人员救助供养证》《最低生活保障家庭证》《最低生活保障边缘家庭证》和二级及以上
 《中华人民共和国残疾人证》的人员确定为我市医疗救助对象". So a certificate gives its
@@ -12,7 +12,7 @@ Columns (Chinese headers, found in the first 30 rows; title lines above are allo
 有效期止, 注销日期, 姓名 and 残疾等级 are optional, and either 发证日期 or 有效期起
 must be there.
 
-Dates read like rosters (山西 (十), seed 003): 有效期止 is the last day *with* the
+Dates read like rosters (晋医保发〔2019〕46号 三(十)): 有效期止 is the last day *with* the
 category (inclusive, as "有效期至" is read on the card), while 注销日期, like a roster's
 exit date, is the first day *without* it, so the membership ends the day before.
 
@@ -26,7 +26,6 @@ of validity), and an end only ever moves earlier, so files can arrive in any ord
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +40,7 @@ from jiuzhu.io.rosters import (
     RosterFileError,
     RowError,
     category_from_text,
+    file_sha256,
     mask_value,
     membership_from,
     parse_date,
@@ -51,7 +51,7 @@ from jiuzhu.io.rosters import (
 from jiuzhu.storage.db import lock_rosters
 from jiuzhu.storage.models import CategoryMembership, Person
 
-CLAUSE_CERTIFICATES = "001 二(二)"
+CLAUSE_CERTIFICATES = "杭政办函〔2022〕70号 二(二)"
 LAYOUT = "certificate"  # roster_imports.layout of a certificate file
 
 
@@ -112,7 +112,7 @@ def _columns(header: list[str]) -> dict[str, int]:
 
 # -- categories ----------------------------------------------------------------------
 
-# The certificates' own names (001 二(二)), besides what category_from_text knows
+# The certificates' own names (杭政办函〔2022〕70号 二(二)), besides what category_from_text knows
 # (the roster names, the glossary's Chinese names and identifiers).
 CERTIFICATE_NAMES: dict[str, Category] = {
     "特困人员救助供养证": Category.extreme_poor,
@@ -192,7 +192,6 @@ def _find_header(table: list[list[str]]) -> int | None:
 
 def parse_certificates(path: Path) -> ParsedCertificates:
     """Read and check every row; a file without the required columns is refused whole."""
-    data = path.read_bytes()
     table = read_table(path)
     header_at = _find_header(table)
     if header_at is None:
@@ -207,7 +206,7 @@ def parse_certificates(path: Path) -> ParsedCertificates:
     if missing:
         raise CertificateFileError(f"{path.name} 缺少列：{'、'.join(missing)}")
 
-    parsed = ParsedCertificates(path.name, hashlib.sha256(data).hexdigest(), 0)
+    parsed = ParsedCertificates(path.name, file_sha256(path), 0)
     for index in range(header_at + 1, len(table)):
         raw = table[index]
         if not any(raw):

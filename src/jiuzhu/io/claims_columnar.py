@@ -30,8 +30,23 @@ from jiuzhu.domain.engine.columns import (
     date_of,
 )
 from jiuzhu.domain.money import Fen, format_yuan
-from jiuzhu.domain.vocabulary import Category, VisitType
-from jiuzhu.io.claims import MAX_CLAIM_FEN, InputError
+from jiuzhu.domain.vocabulary import (
+    CATEGORY_ALIASES,
+    CATEGORY_ZH,
+    VISIT_ALIASES,
+    VISIT_ZH,
+    Category,
+    VisitType,
+)
+from jiuzhu.io.claims import (
+    BOTH_CATEGORIES,
+    MAX_CLAIM_FEN,
+    SPAN_REVERSED,
+    InputError,
+    split_mismatch,
+    unknown_category,
+    unknown_visit,
+)
 
 MONEY_COLUMNS = ("total", "full_self_pay", "partial_self_pay", "policy_scope")
 OPTIONAL_MONEY = ("other_payments", "basic_insurance", "critical_illness_insurance")
@@ -53,6 +68,53 @@ class ColumnarInputError(ValueError):
     """The file as a whole cannot be read (missing or mistyped columns)."""
 
 
+# Chinese names and short names people write, to the identifiers (as in JSON lines)
+CATEGORY_TEXT = {
+    **{zh: c.value for c, zh in CATEGORY_ZH.items()},
+    **{alias: c.value for alias, c in CATEGORY_ALIASES.items()},
+}
+VISIT_TEXT = {
+    **{zh: v.value for v, zh in VISIT_ZH.items()},
+    **{alias: v.value for alias, v in VISIT_ALIASES.items()},
+}
+
+
+def parquet_reason(err: Exception) -> str:
+    """Why a Parquet file could not be read, in Chinese (Polars says it in English)."""
+    if isinstance(err, FileNotFoundError):
+        return "找不到文件"
+    if isinstance(err, OSError):
+        from jiuzhu.io.oserrors import reason
+
+        return reason(err)
+    return "文件已损坏或不是 Parquet 格式"
+
+
+def type_zh(dtype: pl.DataType) -> str:
+    """A column type as a person calls it (Polars names its types in English)."""
+    if isinstance(dtype, pl.Decimal):
+        return "定点小数"
+    if dtype.is_float():
+        return "浮点数"
+    if dtype.is_integer():
+        return "整数"
+    if dtype == pl.Boolean:
+        return "布尔值（是/否）"
+    if dtype in (pl.Utf8, pl.Categorical):
+        return "文本"
+    if dtype == pl.Date:
+        return "日期"
+    if dtype.is_temporal():
+        return "日期时间"
+    if isinstance(dtype, pl.List):
+        return "列表"
+    if isinstance(dtype, pl.Struct):
+        return "结构"
+    if dtype == pl.Null:
+        return "空值"
+    return "其他类型"
+
+
 @dataclass(slots=True)
 class ColumnarClaims:
     """The good rows as columns, their ids and row numbers, and the bad rows' errors."""
@@ -70,8 +132,8 @@ class ColumnarClaims:
 def read_parquet(path: str | Path) -> ColumnarClaims:
     try:
         frame = pl.read_parquet(path)
-    except (OSError, pl.exceptions.ComputeError) as err:
-        raise ColumnarInputError(f"无法读取 Parquet 文件 {path}：{err}") from None
+    except (OSError, pl.exceptions.PolarsError) as err:
+        raise ColumnarInputError(f"无法读取 Parquet 文件 {path}：{parquet_reason(err)}") from None
     return from_frame(frame)
 
 
@@ -85,11 +147,14 @@ def _schema(frame: pl.DataFrame) -> None:
     for name in (*MONEY_COLUMNS, *OPTIONAL_MONEY):
         if name in frame.columns and not isinstance(frame.schema[name], pl.Decimal):
             raise ColumnarInputError(
-                f"金额列 {name} 须为 Decimal（元，两位小数），实际为 {frame.schema[name]}"
+                f"金额列 {name} 须为定点小数（Decimal，元，两位小数），"
+                f"实际为{type_zh(frame.schema[name])}"
             )
     for name in ("settlement_date", "admission_date"):
         if frame.schema[name] != pl.Date:
-            raise ColumnarInputError(f"日期列 {name} 须为 Date 类型，实际为 {frame.schema[name]}")
+            raise ColumnarInputError(
+                f"日期列 {name} 须为日期类型，实际为{type_zh(frame.schema[name])}"
+            )
 
 
 def _fen(frame: pl.DataFrame, name: str) -> pl.Series:
@@ -160,13 +225,16 @@ def from_frame(frame: pl.DataFrame) -> ColumnarClaims:
     e.add(_repeats(frame["claim_id"]), "claim_id", "重复的 claim_id（与前面的行相同）")
 
     visit = frame["visit_type"].cast(pl.Utf8, strict=False)
+    visit = visit.replace(VISIT_TEXT)  # 住院 → inpatient
     known_visit = visit.is_in([v.value for v in VisitType]).fill_null(False)
-    e.add(~known_visit, "visit_type", [f"未知的就医类型 {v!r}" for v in visit.filter(~known_visit)])
+    e.add(~known_visit, "visit_type", [unknown_visit(v) for v in visit.filter(~known_visit)])
     level = frame["hospital_level"].cast(pl.Int64, strict=False)
     e.add(~level.is_in([1, 2, 3]).fill_null(False), "hospital_level", "须为 1、2、3 级医院")
     referred = frame["referred"]
     if referred.dtype != pl.Boolean:
-        raise ColumnarInputError(f"列 referred 须为布尔类型，实际为 {referred.dtype}")
+        raise ColumnarInputError(
+            f"列 referred 须为布尔值（是/否），实际为{type_zh(referred.dtype)}"
+        )
     e.add(referred.is_null(), "referred", "须为 true 或 false")
     settle, admit = frame["settlement_date"], frame["admission_date"]
     e.add(settle.is_null(), "settlement_date", "不能为空")
@@ -203,11 +271,7 @@ def from_frame(frame: pl.DataFrame) -> ColumnarClaims:
     e.add(
         wrong,
         "total",
-        [
-            f"总费用 {format_yuan(int(t))} 不等于 full_self_pay + partial_self_pay"
-            f" + policy_scope = {format_yuan(int(s))}"
-            for t, s in zip(total[wrong], parts[wrong], strict=True)
-        ],
+        [split_mismatch(int(t), int(s)) for t, s in zip(total[wrong], parts[wrong], strict=True)],
     )
     other = money.get("other_payments", pl.Series([0] * n)).fill_null(0).to_numpy()
     bi_col = money.get("basic_insurance", pl.Series([None] * n, dtype=pl.Int64))
@@ -230,7 +294,9 @@ def from_frame(frame: pl.DataFrame) -> ColumnarClaims:
     for name in FLAGS:
         if name in frame.columns:
             if frame[name].dtype != pl.Boolean:
-                raise ColumnarInputError(f"列 {name} 须为布尔类型，实际为 {frame[name].dtype}")
+                raise ColumnarInputError(
+                    f"列 {name} 须为布尔值（是/否），实际为{type_zh(frame[name].dtype)}"
+                )
             flags[name] = frame[name].fill_null(False).to_numpy()
         else:
             flags[name] = np.zeros(n, bool)
@@ -278,6 +344,7 @@ def from_frame(frame: pl.DataFrame) -> ColumnarClaims:
         span_category=spans[1][keep],
         span_from=spans[2][keep],
         span_to=spans[3][keep],
+        span_applied=spans[4][keep],
     )
     errors = sorted(e.found, key=lambda x: x.line)
     return ColumnarClaims(
@@ -299,15 +366,15 @@ def _codes(s: pl.Series, names: bool = True) -> tuple[np.ndarray, list[str]]:
 
 def _spans(
     frame: pl.DataFrame, e: _Errors
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Category spans as flat arrays (claim row, category, from, to)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Category spans as flat arrays (claim row, category, from, to, applied)."""
     n = frame.height
     pieces: list[pl.DataFrame] = []
     has_one = "category" in frame.columns
     has_list = "categories" in frame.columns
     if has_one and has_list:
         both = (~frame["category"].is_null() & ~frame["categories"].is_null()).to_numpy()
-        e.add(both, "category", "须给出 category 或 categories 之一（且只给一个）")
+        e.add(both, "category", BOTH_CATEGORIES)
     if has_one:
         one = pl.DataFrame(
             {
@@ -315,6 +382,7 @@ def _spans(
                 "category": frame["category"].cast(pl.Utf8, strict=False),
                 "valid_from": pl.Series([None] * n, dtype=pl.Date),
                 "valid_to": pl.Series([None] * n, dtype=pl.Date),
+                "applied_on": pl.Series([None] * n, dtype=pl.Date),
             }
         ).filter(pl.col("category").is_not_null())
         pieces.append(one)
@@ -329,7 +397,7 @@ def _spans(
             .filter(pl.col("categories").is_not_null())
             .unnest("categories")
         )
-        for name in ("valid_from", "valid_to"):
+        for name in ("valid_from", "valid_to", "applied_on"):
             if name not in flat.columns:
                 flat = flat.with_columns(pl.lit(None, dtype=pl.Date).alias(name))
         pieces.append(
@@ -338,24 +406,31 @@ def _spans(
                 pl.col("category").cast(pl.Utf8, strict=False),
                 pl.col("valid_from").cast(pl.Date),
                 pl.col("valid_to").cast(pl.Date),
+                pl.col("applied_on").cast(pl.Date),
             )
         )
     if not pieces:
         z = np.zeros(0, np.int64)
-        return z, z.astype(np.int8), z.astype(np.int32), z.astype(np.int32)
+        return z, z.astype(np.int8), z.astype(np.int32), z.astype(np.int32), z.astype(np.int32)
     spans = pl.concat(pieces)
+    spans = spans.with_columns(pl.col("category").replace(CATEGORY_TEXT))  # 低保 → dibao
     known = spans["category"].is_in([c.value for c in Category]).fill_null(False)
     bad = spans.filter(~known)
     mask = np.zeros(n, bool)
     mask[bad["row"].to_numpy()] = True
     names = {int(r): c for r, c in zip(bad["row"], bad["category"], strict=True)}
-    e.add(
-        mask, "categories", [f"未知的救助对象类别 {names[int(i)]!r}" for i in np.flatnonzero(mask)]
-    )
+    e.add(mask, "categories", [unknown_category(names[int(i)]) for i in np.flatnonzero(mask)])
     reversed_ = spans.filter(pl.col("valid_to") < pl.col("valid_from"))
     mask = np.zeros(n, bool)
     mask[reversed_["row"].to_numpy()] = True
-    e.add(mask, "categories", "valid_to 早于 valid_from")
+    e.add(mask, "categories", SPAN_REVERSED)
+    applied = spans["applied_on"]
+    late = spans.filter(
+        applied.is_not_null() & (pl.col("valid_from").is_null() | (applied > pl.col("valid_from")))
+    )
+    mask = np.zeros(n, bool)
+    mask[late["row"].to_numpy()] = True
+    e.add(mask, "categories", "申请日期 applied_on 须不晚于认定日期 valid_from")
     spans = spans.filter(known)
     return (
         spans["row"].to_numpy().astype(np.int64),
@@ -364,6 +439,7 @@ def _spans(
         .to_numpy(),
         spans["valid_from"].cast(pl.Int32).fill_null(OPEN_FROM).to_numpy(),
         spans["valid_to"].cast(pl.Int32).fill_null(OPEN_TO).to_numpy(),
+        spans["applied_on"].cast(pl.Int32).fill_null(OPEN_FROM).to_numpy(),
     )
 
 
@@ -371,11 +447,13 @@ def to_claims(cc: ColumnarClaims) -> list[Claim]:
     """Domain claims from checked columns: the reference engine on Parquet input."""
     c = cc.cols
     spans: list[list[CategorySpan]] = [[] for _ in range(len(c))]
-    for i, cat, lo, hi in zip(
+    applied = c.span_from if c.span_applied is None else c.span_applied
+    for i, cat, lo, hi, on in zip(
         c.span_claim.tolist(),
         c.span_category.tolist(),
         c.span_from.tolist(),
         c.span_to.tolist(),
+        applied.tolist(),
         strict=True,
     ):
         spans[i].append(
@@ -383,6 +461,7 @@ def to_claims(cc: ColumnarClaims) -> list[Claim]:
                 CATEGORIES[cat],
                 None if lo == OPEN_FROM else date_of(lo),
                 None if hi == OPEN_TO else date_of(hi),
+                None if on == OPEN_FROM or c.span_applied is None else date_of(on),
             )
         )
     visits = list(VISIT_CODE)

@@ -28,7 +28,8 @@ def category_spans(held: Iterable[Membership]) -> list[dict[str, Any]]:
     """Memberships as the claim contract's ``categories`` (``ordinary`` when none).
 
     A membership that ended on the day it began (entered and left the same day: the
-    exit day is the first without it, 003 (十)) was never in force and is left out."""
+    exit day is the first without it, 晋医保发〔2019〕46号 三(十)) was never in force and is
+    left out."""
     spans = [
         {
             "category": m.category.value,

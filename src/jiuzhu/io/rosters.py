@@ -1,6 +1,6 @@
 """Rosters (名单) and their dynamic adjustments (动态调整名单) from CSV or XLSX.
 
-The layouts are those of 山西 晋医保发〔2019〕46号 (seed 003), clause (十):
+The layouts are those of 山西 晋医保发〔2019〕46号, clause 三(十):
 附件2 (the list of 低保, 特困 and 在乡重点优抚对象) with the columns
 ``乡(镇) 行政村 户主姓名 身份证号码 家庭人口数 家庭成员姓名 身份证号码 备注``, and
 附件3 (the quarterly or monthly changes), the same plus
@@ -19,13 +19,10 @@ are keyed by (person, category, start date), and a closing is keyed by its exit 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import re
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -38,7 +35,11 @@ from sqlalchemy.orm import Session
 from jiuzhu.domain import districts
 from jiuzhu.domain.ids import looks_like_id, mask_id, mask_ids_in, validate_id
 from jiuzhu.domain.registry import CLAUSE_CERTIFICATE_PERIOD, CLAUSE_CHANGES, Membership
-from jiuzhu.domain.vocabulary import CATEGORY_ZH, Category
+from jiuzhu.domain.vocabulary import CATEGORY_ALIASES, Category
+from jiuzhu.domain.vocabulary import (  # re-exported: the roster names live with the others
+    category_from_text as category_from_text,
+)
+from jiuzhu.io.xlsx import parse_date as parse_date  # re-exported for the certificates
 from jiuzhu.storage.db import lock_rosters
 from jiuzhu.storage.models import (
     CategoryMembership,
@@ -81,35 +82,8 @@ CHANGE_ZH = {
 }
 _CHANGE_BY_ZH = {v: k for k, v in CHANGE_ZH.items() if k is not ChangeType.listed}
 
-# The names rosters use for the categories (附件2/3 tick 低保, 特困, 重点优抚), besides the
-# glossary's Chinese names (vocabulary.CATEGORY_ZH) and identifiers.
-CATEGORY_ALIASES: dict[str, Category] = {
-    "低保": Category.dibao,
-    "城乡低保": Category.dibao,
-    "城市低保": Category.dibao,
-    "农村低保": Category.dibao,
-    "最低生活保障家庭成员": Category.dibao,
-    "特困": Category.extreme_poor,
-    "特困供养人员": Category.extreme_poor,
-    "重点优抚": Category.key_veteran,
-    "重点优抚对象": Category.key_veteran,
-    "低边": Category.near_dibao,
-    "低保边缘": Category.near_dibao,
-    "建档立卡": Category.registered_poor,
-    "低收入": Category.low_income,
-}
 _TICKABLE = ("低保", "特困", "重点优抚")
 _TICKS = "☑✓√■✔☒▣▪●"
-
-
-def category_from_text(text: str) -> Category | None:
-    value = text.strip()
-    if value in CATEGORY_ALIASES:
-        return CATEGORY_ALIASES[value]
-    for category, zh in CATEGORY_ZH.items():
-        if value in (zh, category.value):
-            return category
-    return None
 
 
 def mask_value(text: str) -> str:
@@ -140,55 +114,26 @@ def _cell(value: object) -> str:
 
 def read_table(path: Path) -> list[list[str]]:
     """All rows of the file's first sheet, as strings (row 1 is index 0)."""
-    data = path.read_bytes()
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
+    from jiuzhu.io.xlsx import TableFileError, read_rows
 
-        try:
-            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as err:  # openpyxl raises many kinds for a broken file
-            raise RosterFileError(f"无法读取 XLSX 文件 {path.name}：{err}") from err
-        ws = wb.worksheets[0]
-        rows = [[_cell(v) for v in row] for row in ws.iter_rows(values_only=True)]
-        wb.close()
-        return rows
-    if path.suffix.lower() not in (".csv", ".txt"):
-        raise RosterFileError(f"不支持的文件类型 {path.suffix}：请用 CSV 或 XLSX")
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - gb18030 decodes almost anything
-        raise RosterFileError(f"{path.name} 既不是 UTF-8 也不是 GB18030/GBK 编码")
-    return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
+    try:
+        return [[_cell(v) for v in row] for row in read_rows(path)]
+    except TableFileError as err:
+        raise RosterFileError(str(err)) from None
+
+
+def file_sha256(path: Path) -> str:
+    """The file's SHA-256: an import is recorded by it (a file read once is read again)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as err:
+        from jiuzhu.io.oserrors import reason
+
+        raise RosterFileError(f"无法读取文件 {path.name}：{reason(err)}") from None
 
 
 def _norm(header: str) -> str:
     return re.sub(r"\s+", "", header).replace("（", "(").replace("）", ")")
-
-
-_DATE_PATTERNS = (
-    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
-    re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
-    re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})$"),
-    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"),
-    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
-)
-
-
-def parse_date(text: str) -> dt.date | None:
-    value = re.sub(r"\s+", "", text)
-    value = value.removesuffix("00:00:00").removesuffix("T")
-    for pattern in _DATE_PATTERNS:
-        m = pattern.match(value)
-        if m:
-            try:
-                return dt.date(int(m[1]), int(m[2]), int(m[3]))
-            except ValueError:
-                return None
-    return None
 
 
 # -- rows --------------------------------------------------------------------------
@@ -201,7 +146,9 @@ class RowError:
     message: str
 
     def render(self) -> str:
-        return f"第{self.row}行 {self.field}：{self.message}"
+        """``错误：第 7 行，字段 身份证号码（家庭成员）：…``: the shape of a claim's error."""
+        where = f"，字段 {self.field}" if self.field else ""
+        return f"错误：第 {self.row} 行{where}：{self.message}"
 
 
 @dataclass(frozen=True)
@@ -265,6 +212,12 @@ def _columns(header: list[str]) -> dict[str, int]:
     return cols
 
 
+def _is_note(row: list[str]) -> bool:
+    """A line of notes under the table (附件3 ends with "注: 1、本表由…"): one cell only."""
+    filled = [c for c in row if c]
+    return len(filled) == 1 and filled[0].startswith(("注", "说明"))
+
+
 def _preamble(rows: list[list[str]]) -> tuple[Category | None, dt.date | None]:
     """The ticked category and the date of the title lines (对象类别 低保☑…, 年 月 日)."""
     text = "".join("".join(r) for r in rows)
@@ -287,9 +240,8 @@ def parse_roster(
 ) -> ParsedRoster:
     """Read and check every row. ``category``: for files without a 对象类别 column or a
     ticked box; ``valid_from``: the date a 附件2 list takes effect, else its title date."""
-    data = path.read_bytes()
-    sha = hashlib.sha256(data).hexdigest()
-    table = read_table(path)
+    table = read_table(path)  # a file that cannot be read is a RosterFileError
+    sha = file_sha256(path)
     header_at = next(
         (
             i
@@ -323,7 +275,7 @@ def parse_roster(
     head: dict[str, str] = {}
     for index in range(header_at + 1, len(table)):
         raw = table[index]
-        if not any(raw):
+        if not any(raw) or _is_note(raw):
             continue
         parsed.rows_total += 1
         number = index + 1
@@ -446,6 +398,8 @@ class ImportCounts:
     unchanged: int = 0
     errors: list[RowError] = field(default_factory=list)
     already_imported: bool = False
+    imported_at: dt.datetime | None = None
+    """When the earlier import of the same file was recorded (``already_imported``)."""
 
     @property
     def rows_bad(self) -> int:
@@ -631,11 +585,15 @@ def import_roster(session: Session, parsed: ParsedRoster) -> ImportResult:
 
 def record_import(session: Session, result: ImportCounts, layout: str) -> None:
     """Sort the errors by row and record the file once (by SHA-256) in ``roster_imports``;
-    ``already_imported`` says whether an earlier import had recorded it."""
+    ``already_imported`` says whether an earlier import had recorded it (and
+    ``imported_at`` when). A file none of whose rows went in is not recorded: nothing of
+    it was imported, and the same file, or one corrected, must not be "already imported"
+    next time."""
     result.errors.sort(key=lambda e: e.row)
     seen = session.scalar(select(RosterImport).where(RosterImport.sha256 == result.sha256))
     result.already_imported = seen is not None
-    if seen is None:
+    result.imported_at = seen.imported_at if seen is not None else None
+    if seen is None and result.rows_bad < result.rows_total:
         session.add(
             RosterImport(
                 sha256=result.sha256,
@@ -651,20 +609,11 @@ def record_import(session: Session, result: ImportCounts, layout: str) -> None:
     session.flush()
 
 
-def write_errors(path: Path, errors: Iterable[RowError]) -> None:
-    """The error file: CSV (UTF-8 with BOM, so Excel opens it) of 行号, 字段, 原因."""
-    with path.open("w", encoding="utf-8-sig", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["行号", "字段", "原因"])
-        for e in errors:
-            w.writerow([e.row, e.field, e.message])
-
-
 # -- reading back -------------------------------------------------------------------
 
 
 def _source(file: str | None, sha: str | None, row: int | None, what: str) -> str:
-    digest = f"（sha256 {sha[:12]}…）" if sha else ""
+    digest = f"（文件校验值 {sha[:12]}…）" if sha else ""
     return f"{mask_ids_in(file or '?')}{digest}第{row}行「{what}」"
 
 

@@ -28,7 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from jiuzhu.domain.ids import looks_like_id, mask_id
 from jiuzhu.io.errors import describe, dotted
-from jiuzhu.io.policy_files import PolicyFileError, compile_policy, load_policy
+from jiuzhu.io.policy_files import PolicyFileError, load_compiled
 from jiuzhu.service import schemas as s
 from jiuzhu.service.docs import add_docs
 from jiuzhu.service.guard import (
@@ -197,7 +197,7 @@ def create_app(
     policy's ``jurisdiction``); ``floor``: serve the benchmark's ``POST /floor``;
     ``today``: the date in Beijing (tests); ``failures``: the authentication throttle."""
     try:
-        compiled = compile_policy(load_policy(policy_ref), policy_ref)
+        compiled = load_compiled(policy_ref)
     except PolicyFileError as err:
         raise ValueError(f"政策错误：\n{err}") from err
     if area is not None:

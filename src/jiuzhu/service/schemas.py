@@ -31,7 +31,7 @@ class InsuranceBody(_Doc):
 
 
 class ClaimBody(_Doc):
-    """A claim (DESIGN.md), as a hospital sends it: ``person_id`` is the 身份证号; the
+    """A claim (docs/design.md), as a hospital sends it: ``person_id`` is the 身份证号; the
     person's categories come from the registry (a body that states one is refused)."""
 
     claim_id: str = Field(min_length=1, max_length=64, description="本院单据号（本院内唯一）")

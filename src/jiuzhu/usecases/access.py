@@ -33,7 +33,7 @@ class Role(StrEnum):
 ROLE_ZH: dict[Role, str] = {
     Role.hospital: "医院",
     Role.civil_affairs: "民政部门",
-    Role.reviewer: "医保审核",
+    Role.reviewer: "审核人员",
     Role.admin: "管理员",
 }
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jiuzhu.domain.engine.rules import CompiledPolicy
+from jiuzhu.domain.engine.rules import CapKind, CompiledPolicy
 from jiuzhu.domain.engine.state import YearState
 from jiuzhu.domain.ids import mask_id
 from jiuzhu.domain.money import format_yuan
@@ -167,21 +167,21 @@ def lookup(store: Store, caller: Caller, body: Any) -> Lookup:
 def _balance(
     compiled: CompiledPolicy, benefit: Benefit, pool: str, category: Category, ystate: YearState
 ) -> dict[str, Any]:
+    """One accumulator's balance: ``pool`` is a pool or a sub-limit of the benefit."""
     used = ystate.pool(benefit, pool)
     sched = compiled.schedule(benefit, category)
     fn = None if sched is None else sched.functions.get(pool)
-    allowed: int | None = None if fn is None else fn.cap
-    remaining: int | None = None if allowed is None else max(allowed - used.paid, 0)
+    caps = [] if sched is None else sched.caps_on_key(pool)
+    allowed: int | None = min((c.amount for c in caps), default=None)
+    rooms = [max(c.amount - sum(ystate.pool(benefit, k).paid for k in c.keys), 0) for c in caps]
+    remaining: int | None = min(rooms, default=None)
     shared: dict[str, Any] | None = None
-    if sched is not None and sched.shared_cap is not None and pool in sched.cap_pools:
-        in_shared = ystate.paid_in(benefit, sched.cap_pools)
-        left = max(sched.shared_cap - in_shared, 0)
-        remaining = left if remaining is None else min(remaining, left)
-        allowed = sched.shared_cap if allowed is None else min(allowed, sched.shared_cap)
+    outer = next((c for c in caps if c.kind is CapKind.shared), None)
+    if outer is not None:
         shared = {
-            "pools": sorted(sched.cap_pools),
-            "allowed": format_yuan(sched.shared_cap),
-            "used": format_yuan(in_shared),
+            "pools": sorted(outer.keys),
+            "allowed": format_yuan(outer.amount),
+            "used": format_yuan(ystate.paid_in(benefit, outer.keys)),
         }
     per_claim = None if sched is None else sched.per_claim_deductibles.get(pool)
     deductible: dict[str, Any] | None = None

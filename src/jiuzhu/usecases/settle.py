@@ -135,20 +135,24 @@ def person_id_of(data: dict[str, Any]) -> str | None:
     return raw.strip().upper()
 
 
+REVIEWED = "reviewed"
+
+
 def _refuse_categories(data: dict[str, Any]) -> None:
-    stated = [f for f in CATEGORY_FIELDS if f in data]
-    if stated:
-        raise Refused.many(
-            Kind.invalid,
-            [
-                (
-                    f,
-                    "类别以登记为准：医院的单据不得给出 category 或 categories，"
-                    "按登记库中此人在结算日有效的资格结算",
-                )
-                for f in stated
-            ],
+    """What only the registry and the bureau's review decide is never a hospital's to say."""
+    problems = [
+        (
+            f,
+            "类别以登记为准：医院的单据不得给出 category 或 categories，"
+            "按登记库中此人在结算日有效的资格结算",
         )
+        for f in CATEGORY_FIELDS
+        if f in data
+    ]
+    if REVIEWED in data:
+        problems.append((REVIEWED, "审核批准的待遇由医保部门审核确定，医院的单据不得给出 reviewed"))
+    if problems:
+        raise Refused.many(Kind.invalid, problems)
 
 
 def check_dates(store: Store, claim: Claim, id_number: str) -> None:

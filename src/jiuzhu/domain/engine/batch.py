@@ -26,12 +26,19 @@ from typing import Protocol
 
 import numpy as np
 
-from jiuzhu.domain.engine.columns import CATEGORIES, CATEGORY_CODE, VISIT_CODE, ClaimColumns
+from jiuzhu.domain.engine.columns import (
+    CATEGORIES,
+    CATEGORY_CODE,
+    OPEN_FROM,
+    REVIEWED,
+    VISIT_CODE,
+    ClaimColumns,
+)
 from jiuzhu.domain.engine.columns import day_of as _day
 from jiuzhu.domain.engine.rules import CompiledPolicy
-from jiuzhu.domain.engine.tables import HALF, BenefitTable, PolicyTables, policy_tables
+from jiuzhu.domain.engine.tables import HALF, INF, BenefitTable, PolicyTables, policy_tables
 from jiuzhu.domain.money import BP_ONE
-from jiuzhu.domain.policy.model import BaseKind, ExclusionKind
+from jiuzhu.domain.policy.model import BaseKind, ExclusionKind, LookBack
 from jiuzhu.domain.vocabulary import Benefit, Category
 
 ASSISTS = (
@@ -74,6 +81,27 @@ def _years(day: np.ndarray) -> np.ndarray:
     return out
 
 
+def _months_before(day: np.ndarray, months: int) -> np.ndarray:
+    """``eligibility.months_before`` in vectors: the same day ``months`` earlier, clamped."""
+    d = day.astype("datetime64[D]")
+    month = d.astype("datetime64[M]")
+    dom = (d - month.astype("datetime64[D]")).astype(np.int64)
+    earlier = month - months
+    first = earlier.astype("datetime64[D]")
+    length = ((earlier + 1).astype("datetime64[D]") - first).astype(np.int64)
+    out: np.ndarray = first.astype(np.int64) + np.minimum(dom, length - 1)
+    return out
+
+
+def _window_start(lb: LookBack, ident: np.ndarray, applied: np.ndarray) -> np.ndarray:
+    """``eligibility.window_start`` in vectors (day numbers of identification/application)."""
+    if lb.counts_from == "application_month":
+        month = applied.astype("datetime64[D]").astype("datetime64[M]")
+        out: np.ndarray = (month - lb.months).astype("datetime64[D]").astype(np.int64)
+        return out
+    return _months_before(ident, lb.months)
+
+
 # ---------------------------------------------------------------------- claims, prepared
 class Prepared:
     """Claims in settlement order with everything that does not depend on the state.
@@ -98,11 +126,17 @@ class Prepared:
         self.npersons = int(self.person_run[-1]) + 1 if n else 0
         self.reject = self._rejections()
         self._categories()
+        self.reject[(self.reject == REJECT_NOT_IN_FORCE) & (self.held != 0)] = REJECT_NONE
         self._diseases()
         self.visit_level = c.visit.astype(np.intp) * 4 + np.clip(c.level, 0, 3)
         self.pool = {
             b: self._pool_of(b, tab) for b, tab in self.t.tables.items()
         }  # per benefit, int8 pool index per claim (-1: not in scope)
+        self.limit = {
+            b: np.where(self.pool[b] >= 0, tab.limit_of[np.maximum(self.pool[b], 0), c.visit], -1)
+            for b, tab in self.t.tables.items()
+            if tab.nlimits
+        }  # per benefit with sub-limits, the sub-limit index per claim (-1: none)
         self._exclusions()
         self._quota()
         self._chain()
@@ -123,10 +157,15 @@ class Prepared:
         held = np.zeros(self.n, dtype=np.int32)
         day = c.settle_day[c.span_claim]
         valid = (c.span_from <= day) & (day <= c.span_to)
+        via = self._look_backs(day, valid)
+        # Before the policy is in force, only a look-back of an identification made under
+        # it holds a category (and the claim is rejected when none does).
+        valid &= self.reject[c.span_claim] != REJECT_NOT_IN_FORCE
         owner, code = c.span_claim[valid], c.span_category[valid]
         for k in np.unique(code).tolist():
             hit = np.bincount(owner[code == k], minlength=self.n) > 0
             held |= hit.astype(np.int32) << k
+        self._held_by_look_back(held, via)
         self.held = held
         prec = [CATEGORY_CODE[x] for x in self.policy.categories.precedence]
         pmask = sum(1 << k for k in prec)
@@ -146,6 +185,63 @@ class Prepared:
         count[some] = count_s
         self.ncand = count
         self.cand = cand
+
+    def _look_backs(self, day: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        """Spans that cover their claim only through a look-back window (``eligibility``).
+
+        Narrows ``valid`` (in place) where an identification covers one natural year,
+        and fills ``self.period_of``: per category code, the benefit year of claims held
+        only through such a look-back in another calendar year (0: the claim's own).
+        """
+        c = self.c
+        self.period_of: dict[int, np.ndarray] = {}
+        via = np.zeros(day.size, bool)
+        looks = self.policy.categories.look_backs
+        if not looks or day.size == 0:
+            return via
+        has_from = c.span_from != OPEN_FROM
+        ident = np.where(has_from, c.span_from, 0)
+        applied = np.where(has_from, c.applied(), 0)
+        ident_year = _years(ident)
+        for cat, lb in looks.items():
+            mine = (c.span_category == CATEGORY_CODE[cat]) & has_from
+            if lb.period == "identification_year":
+                valid &= ~mine | (_years(day) == ident_year)
+            start = _window_start(lb, ident, applied)
+            inside = mine & (start <= day) & (day < ident) & self._in_force(ident)
+            via |= inside
+            if lb.period == "identification_year":
+                self._shifted(CATEGORY_CODE[cat], inside & (_years(day) != ident_year), ident_year)
+        return via
+
+    def _in_force(self, day: np.ndarray) -> np.ndarray:
+        eff = self.policy.effective
+        ok: np.ndarray = day >= _day(eff.start)
+        if eff.end is not None:
+            ok &= day <= _day(eff.end)
+        return ok
+
+    def _shifted(self, code: int, spans: np.ndarray, year: np.ndarray) -> None:
+        if not spans.any():
+            return
+        owner = self.c.span_claim[spans]
+        first = np.unique(owner, return_index=True)[1]  # the first such span of each claim
+        period = np.zeros(self.n, dtype=np.int64)
+        period[owner[first]] = year[spans][first]
+        self.period_of[code] = period
+
+    def _held_by_look_back(self, held: np.ndarray, via: np.ndarray) -> None:
+        """Add the categories held through a look-back; one held in force wins over it."""
+        c = self.c
+        owner, code = c.span_claim[via], c.span_category[via]
+        for k in np.unique(code).tolist():
+            hit = np.bincount(owner[code == k], minlength=self.n) > 0
+            if k in self.period_of:
+                self.period_of[k][(held >> k) & 1 == 1] = 0  # in force by another span
+            held |= hit.astype(np.int32) << k
+        self.shifted = np.zeros(self.n, bool)
+        for period in self.period_of.values():
+            self.shifted |= period > 0
 
     # -- disease lists, matched once per distinct disease
     def _diseases(self) -> None:
@@ -238,6 +334,7 @@ class Ledger(Protocol):
         rows: Rows,
         cat: np.ndarray,
         pool: np.ndarray,
+        limit: np.ndarray | None,
         inc: np.ndarray,
         left: np.ndarray,
         active: np.ndarray,
@@ -266,15 +363,16 @@ def _seg_bounds(gid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 class CumsumLedger:
     """Accumulators as group-wise cumulative sums over contiguous person-years.
 
-    Valid when each person-year has one category: then a pool's paid amount
-    never falls short of F(base) except through the shared cap, which is
-    itself a clipped cumulative sum.
+    Valid when each person-year has one category: then every cap is a clipped
+    cumulative sum of what the caps inside it let through,
+    ``min(cap, S_after) - min(cap, S_before)``, applied inner first (sub-limit,
+    pool, shared cap: they nest), which equals ``cap − paid so far`` claim by claim.
     """
 
     def __init__(self, gid: np.ndarray) -> None:
         self.gid = gid
         self.start, self.lens = _seg_bounds(gid)
-        self._by_pool: dict[Benefit, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._by_key: dict[tuple[Benefit, str], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def _sparse(self, active: np.ndarray) -> tuple[np.ndarray, CumsumLedger] | None:
         """When few claims take part (e.g. only the assisted), work on those alone."""
@@ -290,24 +388,40 @@ class CumsumLedger:
         _restart(c, self.start, self.lens)
         return c
 
-    def pool_cumsum(self, benefit: Benefit, x: np.ndarray, pool: np.ndarray) -> np.ndarray:
+    def pool_cumsum(self, key: tuple[Benefit, str], x: np.ndarray, pool: np.ndarray) -> np.ndarray:
         """Cumulative sums per (person-year, pool): one pass over claims sorted by pool.
 
         A stable sort by pool keeps each pool's claims in settlement order, so
-        every (person-year, pool) becomes one contiguous run.
+        every (person-year, pool) becomes one contiguous run. ``key`` names the
+        grouping (a benefit's pools, or its sub-limits) for the cached sort.
         """
-        cached = self._by_pool.get(benefit)
+        cached = self._by_key.get(key)
         if cached is None:
             perm = np.argsort(pool, kind="stable")
             g, q = self.gid[perm], pool[perm]
             edge = np.r_[True, (g[1:] != g[:-1]) | (q[1:] != q[:-1])]
             start = np.flatnonzero(edge)
-            cached = self._by_pool[benefit] = (perm, start, np.diff(np.r_[start, perm.size]))
+            cached = self._by_key[key] = (perm, start, np.diff(np.r_[start, perm.size]))
         perm, start, lens = cached
         c = np.cumsum(x[perm])
         _restart(c, start, lens)
         out = np.empty_like(c)
         out[perm] = c
+        return out
+
+    def _clip(
+        self,
+        key: tuple[Benefit, str],
+        d: np.ndarray,
+        within: np.ndarray,
+        group: np.ndarray,
+        cap: np.ndarray,
+    ) -> np.ndarray:
+        """What a cap lets through of ``d`` for the claims ``within`` it (per group)."""
+        x = np.where(within, d, 0)
+        s_after = self.pool_cumsum(key, x, group) if group.size else x
+        capped = np.minimum(s_after, cap) - np.minimum(s_after - x, cap)
+        out: np.ndarray = np.where(within, capped, d)
         return out
 
     def cumulative(
@@ -316,6 +430,7 @@ class CumsumLedger:
         rows: Rows,
         cat: np.ndarray,
         pool: np.ndarray,
+        limit: np.ndarray | None,
         inc: np.ndarray,
         left: np.ndarray,
         active: np.ndarray,
@@ -326,16 +441,27 @@ class CumsumLedger:
             amount, bind = _i64(active.size), np.zeros(active.size, bool)
             if idx.size:
                 every = np.ones(idx.size, bool)
-                a, b = sub.cumulative(tab, idx, cat[idx], pool[idx], inc[idx], left[idx], every)
+                lim = None if limit is None else limit[idx]
+                a, b = sub.cumulative(
+                    tab, idx, cat[idx], pool[idx], lim, inc[idx], left[idx], every
+                )
                 amount[idx], bind[idx] = a, b
             return amount, bind
         x = np.where(active, inc, 0)
-        after = self.seg_cumsum(x) if tab.npools == 1 else self.pool_cumsum(tab.benefit, x, pool)
+        ben = tab.benefit
+        after = self.seg_cumsum(x) if tab.npools == 1 else self.pool_cumsum((ben, "pool"), x, pool)
         flat = tab.flat(cat, pool)
         fa, fb = tab.f2(flat, after, after - x)
         assert fb is not None
         d = fa - fb
         d[~active] = 0
+        if limit is not None:
+            inl = active & (limit >= 0)
+            cap = tab.limit_cap[cat, np.maximum(limit, 0)]
+            d = self._clip((ben, "limit"), d, inl, limit, cap)
+        if tab.any_pool_cap:
+            cap = tab.pool_cap[flat]
+            d = self._clip((ben, "pool"), d, active & (cap < INF), pool, cap)
         if tab.any_shared_cap:
             incap = active & tab.in_cap[flat]
             s_after = self.seg_cumsum(np.where(incap, d, 0))
@@ -367,18 +493,41 @@ class CumsumLedger:
 
 
 class RankLedger:
-    """Accumulators as arrays [person-year, key], read before and written after each rank."""
+    """Accumulators as arrays [person-year, key], read before and written after each rank.
 
-    def __init__(self, p: Prepared, gid_local: np.ndarray, pid_local: np.ndarray) -> None:
-        ng = int(gid_local.max()) + 1 if gid_local.size else 0
+    ``shift`` maps a category code to each claim's benefit-period group where a
+    look-back joins the identification's year (-1: the claim's own group): the
+    assistance keys of such a claim settled under that category live there.
+    """
+
+    def __init__(
+        self,
+        p: Prepared,
+        gid_local: np.ndarray,
+        shift: dict[int, np.ndarray],
+        ngroups: int,
+        *,
+        pid: np.ndarray,
+    ) -> None:
+        pid_local = pid
         npers = int(pid_local.max()) + 1 if pid_local.size else 0
-        self.base = np.zeros((ng, p.t.nkeys), dtype=np.int64)
-        self.paid = np.zeros((ng, p.t.nkeys), dtype=np.int64)
+        self.base = np.zeros((ngroups, p.t.nkeys), dtype=np.int64)
+        self.paid = np.zeros((ngroups, p.t.nkeys), dtype=np.int64)
         self.chain_set = np.zeros(npers, bool)
         self.chain_day = np.zeros(npers, np.int64)
         self.chain_val = np.zeros(npers, np.int64)
         self.gid = gid_local  # indexed by claim row (sorted position)
         self.pid = pid_local
+        self.shift = shift
+        self.assistance = p.t.assistance_key
+
+    def period(self, rows: Rows, cat: np.ndarray) -> np.ndarray:
+        """Each claim's benefit-period group under ``cat``."""
+        g = self.gid[rows]
+        for code, groups in self.shift.items():
+            sg = groups[rows]
+            g = np.where((cat == code) & (sg >= 0), sg, g)
+        return g
 
     def cumulative(
         self,
@@ -386,18 +535,23 @@ class RankLedger:
         rows: Rows,
         cat: np.ndarray,
         pool: np.ndarray,
+        limit: np.ndarray | None,
         inc: np.ndarray,
         left: np.ndarray,
         active: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]:
-        g = self.gid[rows]
         key = tab.key0 + np.maximum(pool, 0)
+        g = self.period(rows, cat) if self.assistance[tab.key0] else self.gid[rows]
         before = self.base[g, key]
         after = before + np.where(active, inc, 0)
         flat = tab.flat(cat, pool)
         fa, fb = tab.f2(flat, after, before)
         assert fb is not None
         d = fa - fb
+        if limit is not None:
+            lkey = tab.key0 + tab.npools + np.maximum(limit, 0)
+            room = tab.limit_cap[cat, np.maximum(limit, 0)] - self.paid[g, lkey]
+            d = np.where(limit >= 0, np.minimum(d, np.maximum(0, room)), d)
         if tab.any_pool_cap:
             d = np.minimum(d, np.maximum(0, tab.pool_cap[flat] - self.paid[g, key]))
         if tab.any_shared_cap:
@@ -419,9 +573,10 @@ class RankLedger:
         pid = self.pid[rows]
         return self.chain_set[pid], self.chain_day[pid], self.chain_val[pid]
 
-    def commit(self, rows: np.ndarray, trial: TrialOut, ok: np.ndarray) -> None:
-        g = self.gid[rows]
+    def commit(self, rows: np.ndarray, trial: TrialOut, ok: np.ndarray, cat: np.ndarray) -> None:
+        own, period = self.gid[rows], self.period(rows, cat)
         for key, inc, paid in trial.updates:
+            g = np.where(self.assistance[key], period, own)
             self.base[g, key] += np.where(ok, inc, 0)
             self.paid[g, key] += np.where(ok, paid, 0)
         set_ = ok & trial.chain_set
@@ -455,11 +610,9 @@ class TrialOut:
             self.bind[keep],
         )
 
-    def assisted(self) -> np.ndarray:
-        return sum(
-            (a for b, a in self.amounts.items() if b is not Benefit.hospital_borne),
-            start=_i64(self.reject.size),
-        )
+    def paid(self) -> np.ndarray:
+        """Everything paid of each bill: the least personal burden is the most paid."""
+        return sum(self.amounts.values(), start=_i64(self.reject.size))
 
 
 def _trial(p: Prepared, led: Ledger, rows: Rows, cat: np.ndarray) -> TrialOut:
@@ -496,9 +649,8 @@ def _trial(p: Prepared, led: Ledger, rows: Rows, cat: np.ndarray) -> TrialOut:
         out.chain_set = visit
         out.chain_val = before + deductible
     inc = np.where(comp, np.maximum(0, scope - deductible), 0)
-    bi, bind = led.cumulative(t, rows, cat, pool, inc, scope, comp)
+    bi, bind = _cumulative(p, led, t, rows, cat, pool, inc, scope, comp, out)
     out.bind |= bind
-    out.updates.append((t.key0 + np.maximum(pool, 0), inc, bi))
     if any_ins:
         bi = np.where(has_ins, c.bi_given[rows], bi)
 
@@ -507,9 +659,8 @@ def _trial(p: Prepared, led: Ledger, rows: Rows, cat: np.ndarray) -> TrialOut:
     pool = p.pool[Benefit.critical_illness_insurance][rows]
     comp = normal & ~has_ins & t.has_schedule[cat] & (pool >= 0)
     inc = np.where(comp, np.maximum(0, scope - bi), 0)
-    cii, bind = led.cumulative(t, rows, cat, pool, inc, inc, comp)
+    cii, bind = _cumulative(p, led, t, rows, cat, pool, inc, inc, comp, out)
     out.bind |= bind
-    out.updates.append((t.key0 + np.maximum(pool, 0), inc, cii))
     if any_ins:
         cii = np.where(has_ins, c.cii_given[rows], cii)
 
@@ -543,20 +694,52 @@ def _trial(p: Prepared, led: Ledger, rows: Rows, cat: np.ndarray) -> TrialOut:
                 0, bases[ma_base] - out.amounts[Benefit.medical_assistance]
             )
         bases[BaseKind.all_left] = total - paid
-        if not t_b.desk:
+        review = None if c.reviewed is None else c.reviewed.get(b)
+        if not t_b.desk and review is None:
             continue  # decided on review (杭州 特殊救助, 福建 依申请救助): 0 at the desk
         pool = p.pool[b][rows]
         eligible = normal & (pool >= 0)
         if eligible.any() and p.excl:
             eligible &= ~p.excluded(b, rows, cat)
+        on_review = t_b.routed[cat] if t_b.desk else np.ones(m, bool)
+        opened = np.zeros(m, bool) if review is None else review[rows] >= REVIEWED
+        eligible &= ~on_review | opened
         pays = eligible & t_b.has_schedule[cat]
+        if t_b.base is BaseKind.reasonable_cost:
+            left = total - paid
+            accepted = left if review is None else np.where(review[rows] >= 0, review[rows], left)
+            bases[BaseKind.reasonable_cost] = np.maximum(0, np.minimum(accepted, left))
         inc = np.where(eligible, bases[t_b.base], 0)
-        amount, bind = led.cumulative(t_b, rows, cat, pool, inc, total - paid, pays)
+        amount, bind = _cumulative(p, led, t_b, rows, cat, pool, inc, total - paid, pays, out)
         out.bind |= bind
         out.amounts[b] = amount
-        out.updates.append((t_b.key0 + np.maximum(pool, 0), inc, amount))
         paid = paid + amount
     return out
+
+
+def _cumulative(
+    p: Prepared,
+    led: Ledger,
+    tab: BenefitTable,
+    rows: Rows,
+    cat: np.ndarray,
+    pool: np.ndarray,
+    inc: np.ndarray,
+    left: np.ndarray,
+    active: np.ndarray,
+    out: TrialOut,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One benefit's amounts, and its accumulator updates: its pool, and its sub-limit."""
+    lim_all = p.limit.get(tab.benefit)
+    limit = None if lim_all is None else lim_all[rows]
+    amount, bind = led.cumulative(tab, rows, cat, pool, limit, inc, left, active)
+    key = tab.key0 + np.maximum(pool, 0)
+    out.updates.append((key, inc, amount))
+    if limit is not None:
+        inl = limit >= 0
+        lkey = np.where(inl, tab.key0 + tab.npools + np.maximum(limit, 0), key)
+        out.updates.append((lkey, np.where(inl, inc, 0), np.where(inl, amount, 0)))
+    return amount, bind
 
 
 def _quota(
@@ -789,7 +972,8 @@ def _result(out: _Out, order: np.ndarray | None, tables: PolicyTables) -> BatchR
 
 
 def _simple_persons(p: Prepared) -> np.ndarray:
-    """People the cumulative sums settle exactly: one category per person-year, no chain."""
+    """People the cumulative sums settle exactly: one category per person-year, no chain,
+    no look-back claim counted in another year."""
     c = p.c
     n = p.n
     complex_claim = p.ncand > 1
@@ -798,7 +982,7 @@ def _simple_persons(p: Prepared) -> np.ndarray:
     changed = np.zeros(n, bool)
     if n:
         changed[1:] = same_group[1:] & (cat0[1:] != cat0[:-1])
-    complex_claim |= changed
+    complex_claim |= changed | p.shifted
     if p.chain and n:
         prev_day = np.r_[np.int32(0), c.settle_day[:-1]]
         linked = ~p.new_person & (c.admit_day <= prev_day) & c.referred & p.chain_visit
@@ -818,11 +1002,9 @@ def _rounds(p: Prepared, dest: np.ndarray, out: _Out) -> None:
     rows_all = np.flatnonzero(p.reject == REJECT_NONE)
     if rows_all.size == 0:
         return
-    gid = np.full(p.n, -1, np.int64)
     pid = np.full(p.n, -1, np.int64)
-    _, gid[rows_all] = np.unique(p.group[rows_all], return_inverse=True)
     _, pid[rows_all] = np.unique(p.person_run[rows_all], return_inverse=True)
-    led = RankLedger(p, gid, pid)
+    led = RankLedger(p, *_groups(p, rows_all), pid=pid)
     people = pid[rows_all]
     first = np.r_[True, people[1:] != people[:-1]]
     start = np.flatnonzero(first)
@@ -831,8 +1013,6 @@ def _rounds(p: Prepared, dest: np.ndarray, out: _Out) -> None:
     bounds = np.searchsorted(rank[by_rank], np.arange(int(rank.max()) + 2))
     for r in range(int(rank.max()) + 1):
         rows = rows_all[by_rank[bounds[r] : bounds[r + 1]]]
-        if out.snap is not None:
-            out.snap.from_ledger(rows, dest[rows], led)
         best = _trial(p, led, rows, p.cand[rows, 0])
         chosen = p.cand[rows, 0].copy()
         reject = best.reject.copy()
@@ -847,11 +1027,13 @@ def _rounds(p: Prepared, dest: np.ndarray, out: _Out) -> None:
             newly = has & full.reject & ~reject
             left = np.where(newly, p.c.total[rows] - _insured(full), left)
             reject |= has & full.reject
-            better = has & (full.assisted() > best.assisted())
+            better = has & (full.paid() > best.paid())
             _pick(best, full, better)
             chosen = np.where(better, p.cand[rows, j], chosen)
         ok = ~reject
-        led.commit(rows, best, ok)
+        if out.snap is not None:
+            out.snap.from_ledger(rows, dest[rows], led, chosen)
+        led.commit(rows, best, ok, chosen)
         at = dest[rows]
         out.category[at] = np.where(ok, chosen, ORDINARY)
         for b in out.present:
@@ -859,6 +1041,31 @@ def _rounds(p: Prepared, dest: np.ndarray, out: _Out) -> None:
         p.reject[rows[reject]] = REJECT_OTHER
         out.reject[at[reject]] = REJECT_OTHER
         out.reject_left[at] = left
+
+
+def _groups(p: Prepared, rows: np.ndarray) -> tuple[np.ndarray, dict[int, np.ndarray], int]:
+    """Accumulator groups (person, year) of the claims at ``rows``, and of the benefit
+    periods that look-backs move some of them to (``Prepared.period_of``)."""
+    y0 = int(p.year.min()) - 1
+    span = 1 << 12
+    own = p.person_run[rows].astype(np.int64) * span + (p.year[rows] - y0)
+    keys = [own]
+    moved: list[tuple[int, np.ndarray]] = []
+    for code, period in p.period_of.items():
+        r = rows[period[rows] > 0]
+        moved.append((code, r))
+        keys.append(p.person_run[r].astype(np.int64) * span + (period[r] - y0))
+    uniq, inv = np.unique(np.concatenate(keys), return_inverse=True)
+    gid = np.full(p.n, -1, np.int64)
+    gid[rows] = inv[: rows.size]
+    shift: dict[int, np.ndarray] = {}
+    at = rows.size
+    for code, r in moved:
+        g = np.full(p.n, -1, np.int64)
+        g[r] = inv[at : at + r.size]
+        at += r.size
+        shift[code] = g
+    return gid, shift, int(uniq.size)
 
 
 def _insured(t: TrialOut) -> np.ndarray:
@@ -916,10 +1123,13 @@ class _Snapshots:
         self.chain_day = _i64(n)
         self.chain_val = _i64(n)
 
-    def from_ledger(self, rows: np.ndarray, at: np.ndarray, led: RankLedger) -> None:
-        g = led.gid[rows]
-        self.base[at] = led.base[g]
-        self.paid[at] = led.paid[g]
+    def from_ledger(
+        self, rows: np.ndarray, at: np.ndarray, led: RankLedger, cat: np.ndarray
+    ) -> None:
+        own, period = led.gid[rows], led.period(rows, cat)
+        assist = led.assistance[None, :]
+        self.base[at] = np.where(assist, led.base[period], led.base[own])
+        self.paid[at] = np.where(assist, led.paid[period], led.paid[own])
         s, d, v = led.chain(rows)
         self.chain_set[at], self.chain_day[at], self.chain_val[at] = s, d, v
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from jiuzhu.domain.claims import Claim
-from jiuzhu.domain.vocabulary import Category, VisitType
+from jiuzhu.domain.vocabulary import Benefit, Category, VisitType
 
 CATEGORIES: tuple[Category, ...] = tuple(Category)
 VISITS: tuple[VisitType, ...] = tuple(VisitType)
@@ -60,6 +60,12 @@ class ClaimColumns:
     span_category: np.ndarray  # int8, index into CATEGORIES
     span_from: np.ndarray  # int32 day, OPEN_FROM for none
     span_to: np.ndarray  # int32 day, OPEN_TO for none
+    span_applied: np.ndarray | None = None
+    """int32 day of application (look-backs from the application month); OPEN_FROM or
+    None for none: the identification date (``span_from``) stands in."""
+    reviewed: dict[Benefit, np.ndarray] | None = None
+    """Per benefit decided on review, per claim: NOT_REVIEWED, REVIEWED (approved, all that
+    is left accepted) or the accepted reasonable cost in fen. None: no claim reviewed."""
 
     def __len__(self) -> int:
         return int(self.person.size)
@@ -69,8 +75,20 @@ class ClaimColumns:
         return {
             name: getattr(self, name)[at]
             for name in self.__slots__
-            if not name.startswith("span_") and name != "disease_names"
+            if not name.startswith("span_") and name not in ("disease_names", "reviewed")
         }
+
+    def _reviewed(self, at: np.ndarray | slice) -> dict[Benefit, np.ndarray] | None:
+        return None if self.reviewed is None else {b: a[at] for b, a in self.reviewed.items()}
+
+    def applied(self) -> np.ndarray:
+        """Each span's application day, its identification day where none is given."""
+        if self.span_applied is None:
+            return self.span_from
+        out: np.ndarray = np.where(
+            self.span_applied == OPEN_FROM, self.span_from, self.span_applied
+        )
+        return out
 
     def slice(self, start: int, stop: int) -> ClaimColumns:
         """Claims ``start:stop`` as views (no copy), with their spans."""
@@ -89,6 +107,8 @@ class ClaimColumns:
             span_category=self.span_category[keep],
             span_from=self.span_from[keep],
             span_to=self.span_to[keep],
+            span_applied=None if self.span_applied is None else self.span_applied[keep],
+            reviewed=self._reviewed(slice(start, stop)),
         )
 
     def take(self, index: np.ndarray) -> ClaimColumns:
@@ -104,7 +124,23 @@ class ClaimColumns:
             span_category=self.span_category[keep],
             span_from=self.span_from[keep],
             span_to=self.span_to[keep],
+            span_applied=None if self.span_applied is None else self.span_applied[keep],
+            reviewed=self._reviewed(index),
         )
+
+
+NOT_REVIEWED, REVIEWED = -2, -1
+
+
+def _reviewed(claims: Sequence[Claim]) -> dict[Benefit, np.ndarray] | None:
+    benefits = {r.benefit for c in claims for r in c.reviewed}
+    if not benefits:
+        return None
+    out = {b: np.full(len(claims), NOT_REVIEWED, dtype=np.int64) for b in benefits}
+    for i, c in enumerate(claims):
+        for r in c.reviewed:
+            out[r.benefit][i] = REVIEWED if r.accepted is None else r.accepted
+    return out
 
 
 def _code(codes: dict[str, int], value: str | None) -> int:
@@ -123,12 +159,14 @@ def from_claims(claims: Sequence[Claim]) -> tuple[ClaimColumns, list[str]]:
     span_cat: list[int] = []
     span_from: list[int] = []
     span_to: list[int] = []
+    span_applied: list[int] = []
     for i, c in enumerate(claims):
         for s in c.categories:
             span_claim.append(i)
             span_cat.append(CATEGORY_CODE[s.category])
             span_from.append(OPEN_FROM if s.valid_from is None else day_of(s.valid_from))
             span_to.append(OPEN_TO if s.valid_to is None else day_of(s.valid_to))
+            span_applied.append(OPEN_FROM if s.applied_on is None else day_of(s.applied_on))
 
     def col(values: Sequence[int], dtype: type) -> np.ndarray:
         return np.array(values, dtype=dtype).reshape(n)
@@ -159,5 +197,7 @@ def from_claims(claims: Sequence[Claim]) -> tuple[ClaimColumns, list[str]]:
         span_category=np.array(span_cat, dtype=np.int8),
         span_from=np.array(span_from, dtype=np.int32),
         span_to=np.array(span_to, dtype=np.int32),
+        span_applied=np.array(span_applied, dtype=np.int32),
+        reviewed=_reviewed(claims),
     )
     return cols, list(persons)

@@ -10,7 +10,7 @@ from jiuzhu.domain.vocabulary import Benefit, Category
 
 @dataclass(frozen=True, slots=True)
 class Line:
-    """One explanation line: a reviewer can check the figure from it and the seed."""
+    """One explanation line: a reviewer can check the figure from it and the document."""
 
     benefit: str
     amount: Fen
@@ -54,7 +54,7 @@ class Settlement:
         return self.amounts.get(benefit, Fen(0))
 
     def to_json(self) -> dict[str, object]:
-        """The contract of DESIGN.md: one yuan string per benefit, then personal and lines."""
+        """The contract of docs/design.md: one yuan string per benefit, then personal and lines."""
         out: dict[str, object] = {
             "claim_id": self.claim_id,
             "person_id": self.person_id,

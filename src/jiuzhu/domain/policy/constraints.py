@@ -4,6 +4,9 @@
 "起付线降低并统一至上年人均可支配收入的50%". Each is a constraint of a known
 kind (the mechanism, here) with its numbers and clause (the data, in
 ``policies/frameworks/*.yaml``). ``check`` lists every constraint a policy breaks.
+
+A constraint's ``text`` names what it is about; its ``words()`` add the numbers
+from its values, so the rule a person reads is the rule that is checked.
 """
 
 from __future__ import annotations
@@ -11,18 +14,36 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
 from jiuzhu.domain.engine.rules import CompiledPolicy, ResolvedSchedule
 from jiuzhu.domain.money import Fen, apply_rate, format_rate, format_yuan
-from jiuzhu.domain.policy.params import MoneyParam, RateParam, Strict
+from jiuzhu.domain.policy.model import words_without_numbers
+from jiuzhu.domain.policy.params import MoneyParam, RateParam, Strict, cite_clauses
 from jiuzhu.domain.vocabulary import Benefit, Category, VisitType
+
+PAYER_ZH = {"province": "省级财政", "city": "市级财政", "county": "县级财政"}
 
 
 class _Base(Strict):
     id: str
     clause: str
     text: str
+
+    @field_validator("text")
+    @classmethod
+    def _words(cls, v: str) -> str:
+        words_without_numbers(v)
+        return v
+
+    def words(self) -> str:
+        """The rule in full, numbers included (built from the values)."""
+        return self.text
+
+
+def _points(rate: RateParam) -> str:
+    """``5%`` added to a rate, as the documents say it: ``5个百分点``."""
+    return format_rate(rate.value).removesuffix("%") + "个百分点"
 
 
 class MinRate(_Base):
@@ -31,6 +52,9 @@ class MinRate(_Base):
     categories: list[Category]
     min: RateParam
     visit_type: VisitType = VisitType.inpatient
+
+    def words(self) -> str:
+        return f"{self.text}不低于{self.min}"
 
 
 class MaxRateRelative(_Base):
@@ -49,6 +73,9 @@ class MinCap(_Base):
     min: MoneyParam
     visit_type: VisitType = VisitType.inpatient
 
+    def words(self) -> str:
+        return f"{self.text}不低于 {self.min} 元"
+
 
 class DeductibleIncomeShare(_Base):
     kind: Literal["deductible_income_share"]
@@ -57,6 +84,9 @@ class DeductibleIncomeShare(_Base):
     share: RateParam
     op: Literal["eq", "le"] = "eq"
     visit_type: VisitType = VisitType.inpatient
+
+    def words(self) -> str:
+        return f"{self.text}{'' if self.op == 'eq' else '不高于'}的{self.share}"
 
 
 class TiltRule(_Base):
@@ -67,6 +97,13 @@ class TiltRule(_Base):
     rate_add: RateParam
     remove_cap: bool
     visit_type: VisitType = VisitType.inpatient
+
+    def words(self) -> str:
+        cap = "，取消封顶线" if self.remove_cap else ""
+        return (
+            f"{self.text}实施起付线降低{self.deductible_cut}、"
+            f"报销比例提高{_points(self.rate_add)}{cap}"
+        )
 
 
 class SharedCap(_Base):
@@ -80,10 +117,21 @@ class QuotaRates(_Base):
     basic_insurance_rate: RateParam
     rates: dict[Category, RateParam]
 
+    def words(self) -> str:
+        by_rate: dict[int, list[str]] = {}
+        for cat, rate in self.rates.items():
+            by_rate.setdefault(rate.value, []).append(cat.zh)
+        shares = "，".join(f"{'、'.join(c)} {format_rate(r)}" for r, c in by_rate.items())
+        fund = f"城乡居民医保基金支付{self.basic_insurance_rate}"
+        return f"{self.text}：{fund}，医疗救助基金救助{shares}"
+
 
 class GrantAmount(_Base):
     kind: Literal["grant_amount"]
     amount: MoneyParam
+
+    def words(self) -> str:
+        return f"{self.text} {self.amount} 元"
 
 
 class SubsidyKind(_Base):
@@ -91,6 +139,12 @@ class SubsidyKind(_Base):
     categories: list[Category]
     subsidy: Literal["full", "fixed"]
     split: dict[str, RateParam] | None = None
+
+    def words(self) -> str:
+        if not self.split:
+            return self.text
+        parts = "、".join(f"{PAYER_ZH.get(k, k)}{v}" for k, v in self.split.items())
+        return f"{self.text}，{parts}"
 
 
 Constraint = Annotated[
@@ -110,8 +164,15 @@ Constraint = Annotated[
 class Framework(Strict):
     id: str
     name: str
-    seed: str
+    citation: str
     constraints: list[Constraint] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _cite(cls, data: object) -> object:
+        if isinstance(data, dict) and isinstance(data.get("citation"), str):
+            return cite_clauses(data, data["citation"])
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,11 +197,9 @@ def _rates(s: ResolvedSchedule, pool: str) -> list[int]:
     return [seg.rate for seg in s.functions[pool].segments]
 
 
-def _cap(s: ResolvedSchedule, pool: str) -> Fen | None:
-    caps = [s.functions[pool].cap]
-    if pool in s.cap_pools:
-        caps.append(s.shared_cap)
-    known = [x for x in caps if x is not None]
+def _cap(s: ResolvedSchedule, pool: str, visit: VisitType) -> Fen | None:
+    """The tightest yearly cap on a claim of ``visit`` in ``pool`` (None: no cap)."""
+    known = [c.amount for c in s.caps_for(pool, visit)]
     return Fen(min(known)) if known else None
 
 
@@ -162,7 +221,7 @@ def _check_one(c: CompiledPolicy, k: Constraint) -> list[str]:
             if s is None or not s.functions[pool].segments:
                 problems.append(f"{cat.zh}：未规定{k.benefit.zh}标准")
                 continue
-            rates, cap = _rates(s, pool), _cap(s, pool)
+            rates, cap = _rates(s, pool), _cap(s, pool, k.visit_type)
             if isinstance(k, MinRate) and min(rates) < k.min.value:
                 problems.append(f"{cat.zh}：比例 {format_rate(min(rates))} 低于 {k.min}")
             if isinstance(k, MinCap) and cap is not None and cap < k.min.value:
@@ -243,7 +302,8 @@ def _subsidy_problems(c: CompiledPolicy, k: SubsidyKind) -> list[str]:
             or {p: r.value for p, r in split.items()} != {p: r.value for p, r in k.split.items()}
         ):
             out.append(
-                f"{cat.zh}：资金分担比例应为 " + "、".join(f"{p} {r}" for p, r in k.split.items())
+                f"{cat.zh}：资金分担比例应为 "
+                + "、".join(f"{PAYER_ZH.get(p, p)} {r}" for p, r in k.split.items())
             )
     return out
 
@@ -262,7 +322,7 @@ def _tilt_problems(
     want_rates = [r + k.rate_add.value for r in _rates(general, pool)]
     if _rates(s, pool) != want_rates:
         out.append(f"{cat.zh}：分段比例应各提高 {k.rate_add}")
-    if k.remove_cap and _cap(s, pool) is not None:
+    if k.remove_cap and _cap(s, pool, k.visit_type) is not None:
         out.append(f"{cat.zh}：应取消封顶线")
     return out
 
@@ -271,5 +331,5 @@ def check(c: CompiledPolicy, framework: Framework) -> list[Violation]:
     out: list[Violation] = []
     for k in framework.constraints:
         for detail in _check_one(c, k):
-            out.append(Violation(k.id, k.clause, k.text, detail))
+            out.append(Violation(k.id, k.clause, k.words(), detail))
     return out

@@ -1,23 +1,41 @@
 """The policy file, as validated data.
 
 One file per policy version (openfisca-style dated parameters would also work;
-our seeds are whole documents with one effective period each, so the version
-is the file). The structure follows the seeds: categories in precedence order,
-cumulative benefits made of pools and per-category schedules, tilts, the quota
-table, the grant, exclusions and enrolment subsidies. Mechanisms live in
-``jiuzhu.domain.engine``; this module only says what a policy may contain.
+our documents are whole texts with one effective period each, so the version
+is the file). The structure follows the documents: categories in precedence
+order (and the look-backs of those identified on application), cumulative
+benefits made of pools (bases), sub-limits and per-category schedules, tilts,
+the quota table, the grant, exclusions and enrolment subsidies. Mechanisms live
+in ``jiuzhu.domain.engine``; this module only says what a policy may contain.
+
+Words shown to people are built from the values in force (``describe.py``), so
+a ``text`` here names who or what a rule is about, never a number: an override
+of a rate must not leave the old rate standing in the words beside it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from jiuzhu.domain.policy.params import MoneyParam, RateParam, Sourced, Strict
+from jiuzhu.domain.policy.params import MoneyParam, RateParam, Sourced, Strict, cite_clauses
 from jiuzhu.domain.vocabulary import Benefit, Category, VisitType
+
+_NUMBER = re.compile(r"[0-9０-９%％]")
+
+
+def words_without_numbers(text: str | None) -> str | None:
+    """A ``text`` of a policy file: refused if it writes a number (the values say it)."""
+    if text is not None and _NUMBER.search(text):
+        raise ValueError(
+            f"说明文字不得写数字或比例（{text!r}）：金额和比例由取值生成，"
+            "改取值时文字随之改变；请只写适用对象或事项"
+        )
+    return text
 
 
 class BaseKind(StrEnum):
@@ -79,6 +97,19 @@ class PoolTerms(Sourced):
         return self
 
 
+class Route(Sourced):
+    """A schedule sent to the application route (晋医保发〔2019〕46号 三(十一)): the desk pays
+    it nothing and says so; an approved application has the engine compute it."""
+
+    text: str
+
+    @field_validator("text")
+    @classmethod
+    def _words(cls, v: str) -> str:
+        words_without_numbers(v)
+        return v
+
+
 class Schedule(PoolTerms):
     """What a benefit pays one group of categories (或 everyone when ``categories`` is absent)."""
 
@@ -86,8 +117,17 @@ class Schedule(PoolTerms):
     cap_pools: list[str] | None = None
     """Pools the schedule's ``cap`` is shared over (default: all pools)."""
     pools: dict[str, PoolTerms] = Field(default_factory=dict)
+    limits: dict[str, MoneyParam] = Field(default_factory=dict)
+    """The yearly amount of each of the benefit's sub-limits (``CumulativeBenefit.limits``)."""
+    route: Route | None = None
+    """Set when the schedule is paid on application only, not at the desk."""
     text: str | None = None
-    """The seed's words for this schedule, shown in explanations."""
+    """Whom the schedule is for, in the document's words (no numbers: they are built)."""
+
+    @field_validator("text")
+    @classmethod
+    def _words(cls, v: str | None) -> str | None:
+        return words_without_numbers(v)
 
 
 class Tilt(Sourced):
@@ -110,6 +150,34 @@ class ReferralChain(Sourced):
     visit_types: list[VisitType] = Field(default_factory=lambda: [VisitType.inpatient])
 
 
+class Limit(Sourced):
+    """A sub-limit: a yearly cap on what claims of some visit types in one pool were paid.
+
+    杭州 普通门诊 2万 within the shared 15万: the visit types share the pool's base
+    and rate ("同比例救助并共用年度救助限额"), and the sub-limit caps what they
+    were paid. It lies inside one pool so that caps nest (limit ⊆ pool ⊆ shared
+    cap) and the batch engine's cumulative sums stay exact.
+    """
+
+    pool: str
+    visit_types: list[VisitType] = Field(min_length=1)
+
+
+class Uncovered(Sourced):
+    """Visit types a benefit does not pay at the desk, said in the file, not by silence.
+
+    晋医保发〔2019〕46号 二(六): the form and amount of 门诊救助 are the city's to set.
+    """
+
+    visit_types: list[VisitType] = Field(min_length=1)
+    text: str
+
+    @field_validator("text")
+    @classmethod
+    def _words(cls, v: str | None) -> str | None:
+        return words_without_numbers(v)
+
+
 class CumulativeBenefit(Sourced):
     """A benefit that is a cumulative piecewise-linear function of a yearly base."""
 
@@ -119,9 +187,17 @@ class CumulativeBenefit(Sourced):
     """False: decided on review, not at the one-stop desk (shown as 0.00 with why)."""
     review_text: str | None = None
     pools: dict[str, list[Matcher]] = Field(min_length=1)
+    """The benefit's bases: claims that accumulate into one yearly base (one F per schedule)."""
+    limits: dict[str, Limit] = Field(default_factory=dict)
+    uncovered: list[Uncovered] = Field(default_factory=list)
     schedules: dict[str, Schedule] = Field(min_length=1)
     tilts: dict[str, Tilt] = Field(default_factory=dict)
     referral_chain: ReferralChain | None = None
+
+    @field_validator("review_text")
+    @classmethod
+    def _words(cls, v: str | None) -> str | None:
+        return words_without_numbers(v)
 
     @model_validator(mode="after")
     def _consistent(self) -> CumulativeBenefit:
@@ -147,6 +223,23 @@ class CumulativeBenefit(Sourced):
                         raise ValueError(
                             f"schedules.{key} 未给 pool {pool!r} 规定 rate 或 segments"
                         )
+        for name, limit in self.limits.items():
+            if name in self.pools:
+                raise ValueError(f"limits.{name} 与 pool 同名")
+            if limit.pool not in self.pools:
+                raise ValueError(f"limits.{name} 引用了未定义的 pool {limit.pool!r}")
+            covered = {v for m in self.pools[limit.pool] for v in m.visit_types}
+            if not set(limit.visit_types) <= covered:
+                raise ValueError(f"limits.{name} 的就医类型不在 pool {limit.pool!r} 内")
+        taken: dict[VisitType, str] = {}
+        for name, limit in self.limits.items():
+            for v in limit.visit_types:
+                if taken.setdefault(v, name) != name:
+                    raise ValueError(f"就医类型 {v} 同时属于 limits.{taken[v]} 与 limits.{name}")
+        for key, sched in self.schedules.items():
+            for name in sched.limits:
+                if name not in self.limits:
+                    raise ValueError(f"schedules.{key}.limits 引用了未定义的 limit {name!r}")
         for key, tilt in self.tilts.items():
             for pool in tilt.pool_deductibles:
                 if pool not in self.pools:
@@ -202,6 +295,11 @@ class Exclusion(Sourced):
     categories: list[Category] | None = None
     text: str
 
+    @field_validator("text")
+    @classmethod
+    def _words(cls, v: str | None) -> str | None:
+        return words_without_numbers(v)
+
 
 class SubsidySchedule(Sourced):
     categories: list[Category] = Field(min_length=1)
@@ -232,9 +330,34 @@ class HuiminbaoSubsidy(Sourced):
     amount: MoneyParam
 
 
+class LookBack(Sourced):
+    """追溯: costs before an identification that the identification still covers.
+
+    杭政办函〔2022〕70号 二(二): 新认定的支出型困难人员 "其被认定前6个月政策范围内
+    医疗费用纳入医疗救助范围" (``months: 6``, from the identification date).
+    聊城实施方案 四(一): "可追溯至申请之月前12个月，一次身份认定享受一个医疗年度
+    （即自然年度）的救助待遇和救助限额" (``months: 12`` from the first day of the
+    application month; ``period: identification_year``: the look-back claims join the
+    identification's natural year, one deductible and one cap, and the identification
+    covers no later year).
+    """
+
+    months: int = Field(ge=1, le=36)
+    counts_from: Literal["identification", "application_month"] = "identification"
+    period: Literal["natural_year", "identification_year"] = "natural_year"
+
+
 class Categories(Sourced):
     precedence: list[Category] = Field(min_length=1)
     """The categories this policy assists, most favoured first (ties in 就高不重复)."""
+    look_backs: dict[Category, LookBack] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _look_backs_assisted(self) -> Categories:
+        for cat in self.look_backs:
+            if cat not in self.precedence:
+                raise ValueError(f"look_backs.{cat} 不是本政策救助的类别")
+        return self
 
 
 class Effective(Sourced):
@@ -275,7 +398,8 @@ class Policy(Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9-]*-[0-9]{4}$")
     name: str
     jurisdiction: str
-    seed: str = Field(pattern=r"^[0-9]{3}$")
+    citation: str = Field(min_length=2)
+    """How the document is cited: its number (杭政办函〔2022〕70号) or short name (聊城实施方案)."""
     document: str
     framework: str | None = None
     effective: Effective
@@ -286,7 +410,14 @@ class Policy(Strict):
     enrolment_subsidy: EnrolmentSubsidy | None = None
     huiminbao_subsidy: HuiminbaoSubsidy | None = None
     income_reference: dict[str, MoneyParam] = Field(default_factory=dict)
-    """Per-capita disposable incomes the seed ties thresholds to (人均可支配收入)."""
+    """Per-capita disposable incomes the document ties thresholds to (人均可支配收入)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _cite(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("citation"), str):
+            return cite_clauses(data, data["citation"])
+        return data
 
     @model_validator(mode="after")
     def _references(self) -> Policy:

@@ -1,20 +1,55 @@
-"""Parameters: every number of a seed, with the clause it comes from.
+"""Parameters: every number of a document, with the clause it comes from.
 
 A parameter is written either as a bare scalar (it then cites the clause of the
 block around it) or as a mapping ``{value, clause, assumed, note}``. Values a
-seed leaves to local rules are ``assumed: true`` with a ``note`` saying where
+document leaves to local rules are ``assumed: true`` with a ``note`` saying where
 the real value comes from, so nobody mistakes our stand-in for the bureau's.
+
+A clause is cited as a bureau cites it: the document's number (文号) or short
+name, then the clause (``杭政办函〔2022〕70号 二(二)``). A policy file names its
+document once (``citation``) and writes clauses without it (``二(二)``);
+``cite_clauses`` puts the two together when the file is read, so the number is
+never typed twice and can never disagree with itself.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from jiuzhu.domain.money import BasisPoints, Fen, format_rate, format_yuan, parse_rate, parse_yuan
 
-CLAUSE_PATTERN = r"^[0-9]{3}( .+)?$"
+OLD_STYLE_CLAUSE = r"^[0-9]{3}( |$)"
+"""The retired form ``000 三(四)1`` (a file number, not the document's): refused."""
+
+
+def cite_clauses(data: Any, citation: str) -> Any:
+    """Every ``clause`` string of a raw policy mapping, prefixed with ``citation``.
+
+    A clause that already names a document (it contains ``〔`` or begins with
+    ``citation``) is left as it is. Applied before validation, so the models only
+    ever hold whole citations.
+    """
+    if isinstance(data, dict):
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            if key == "clause" and isinstance(value, str):
+                out[key] = _cite(value, citation)
+            else:
+                out[key] = cite_clauses(value, citation)
+        return out
+    if isinstance(data, list):
+        return [cite_clauses(v, citation) for v in data]
+    return data
+
+
+def _cite(clause: str, citation: str) -> str:
+    text = clause.strip()
+    if re.match(OLD_STYLE_CLAUSE, text) or text.startswith(citation) or "〔" in text:
+        return text
+    return f"{citation} {text}"
 
 
 class Strict(BaseModel):
@@ -33,10 +68,10 @@ class Sourced(Strict):
     @field_validator("clause")
     @classmethod
     def _clause_shape(cls, v: str | None) -> str | None:
-        import re
-
-        if v is not None and not re.match(CLAUSE_PATTERN, v):
-            raise ValueError(f"条款引用格式应为 '000 三(四)1'（种子文件编号 + 条款），得到 {v!r}")
+        if v is not None and (not v.strip() or re.match(OLD_STYLE_CLAUSE, v)):
+            raise ValueError(
+                f"条款引用应写成文件中的条款号，如 '三(四)1'（文号由 citation 给出），得到 {v!r}"
+            )
         return v
 
     @model_validator(mode="after")
