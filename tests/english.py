@@ -18,7 +18,7 @@ from jiuzhu.cli.template_cmd import Template
 from jiuzhu.domain.vocabulary import Benefit, Category, VisitType
 from jiuzhu.io.claims import FIELD_ZH
 from jiuzhu.io.policy_files import shipped_ids
-from jiuzhu.service.auth import Role
+from jiuzhu.usecases.access import Role
 
 FORMATS = {
     "JSON", "JSONL", "CSV", "XLSX", "Parquet", "SQLite", "PostgreSQL", "URL", "ID", "UTF",
