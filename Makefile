@@ -1,5 +1,6 @@
 # The two commands of the quick start: `make demo` and `make test`.
-# Both create the environment in .venv/ at the repo root on first use.
+# Both create the environment in .venv/ at the repo root on first use, after the Debian
+# packages it needs (fonts and libraries for printed documents: tools/system-packages).
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -7,7 +8,8 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint typecheck unit venv clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml tools/system-packages
+	tools/system-packages install
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
