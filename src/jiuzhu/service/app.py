@@ -36,6 +36,7 @@ from jiuzhu.service.schemas import (
 )
 from jiuzhu.service.settle import Outcome, SettlementService, service_engine
 from jiuzhu.storage.db import ENV_VAR, is_busy, upgrade
+from jiuzhu.web import mount_pages
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": Errors, "description": text}
@@ -113,6 +114,7 @@ def create_app(
         description=f"医疗救助“一站式”结算（政策 {compiled.policy.id}）。见 docs/service.md。",
     )
     app.state.service = service
+    mount_pages(app, compiled)  # the staff pages at /web (ADR 16)
     app.include_router(__import__("jiuzhu.service.floor", fromlist=["router"]).router)
 
     @app.exception_handler(ServiceError)
