@@ -218,8 +218,10 @@ def test_a_fault_is_a_page_without_a_trace(caplog: pytest.LogCaptureFixture) -> 
     assert "内部错误" in page and "错误已记录" in page
     assert "secret" not in r.text and "Traceback" not in r.text and "RuntimeError" not in r.text
     logged = [rec for rec in caplog.records if rec.name == "jiuzhu.web"]
-    assert logged and "1101**********4514" in logged[0].getMessage()
-    assert "110101199003074514" not in logged[0].getMessage()
+    assert len(logged) == 1 and logged[0].exc_info is None
+    message = logged[0].getMessage()
+    assert "/broken/1101**********4514" in message and "RuntimeError: secret detail" in message
+    assert "110101199003074514" not in caplog.text
 
 
 def test_security_headers_on_every_answer(client: TestClient) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import http
 import logging
 import os
+import traceback
 from collections.abc import Mapping
 
 from fastapi import FastAPI
@@ -119,8 +120,9 @@ def create_pages(served: CompiledPolicy) -> FastAPI:
 
     @pages.exception_handler(Exception)
     async def _fault(request: Request, exc: Exception) -> Response:
-        path = mask_ids_in(request.url.path)
-        log.error("网页内部错误：%s %s", request.method, path, exc_info=exc)
+        # the trace is logged as text with ID numbers masked: a value in it may be one
+        trace = mask_ids_in("".join(traceback.format_exception(exc)))
+        log.error("网页内部错误：%s %s\n%s", request.method, mask_ids_in(request.url.path), trace)
         return error_page(request, 500, None, None)
 
     return pages
