@@ -141,3 +141,25 @@ def test_without_javascript(browser: Browser, pages_server: str) -> None:
         page.wait_for_url(re.compile(r"/web/policies$"))
     finally:
         context.close()
+
+
+def test_stacked_tables_keep_their_meaning(browser: Browser, pages_server: str) -> None:
+    """On a phone the rows of a table stack (CSS display: block); chromium's own
+    accessibility tree must still hold a table with its headers, as a screen reader
+    reads it (DevTools protocol: Accessibility.getFullAXTree)."""
+    context = browser.new_context(viewport=VIEWPORTS["phone"], locale="zh-CN")
+    try:
+        page = context.new_page()
+        page.goto(pages_server + "/web/policies")
+        assert page.eval_on_selector("table.stack tr", "e => getComputedStyle(e).display") == (
+            "block"
+        )
+        cdp = context.new_cdp_session(page)
+        nodes = cdp.send("Accessibility.getFullAXTree")["nodes"]
+        roles = [n["role"]["value"] for n in nodes if "role" in n]
+        policies = len(shipped_ids())
+        assert roles.count("table") == 1
+        assert roles.count("columnheader") == 5 and roles.count("rowheader") == policies
+        assert roles.count("cell") == 4 * policies
+    finally:
+        context.close()
