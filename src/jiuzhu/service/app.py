@@ -47,6 +47,7 @@ from jiuzhu.usecases.access import Caller
 from jiuzhu.usecases.errors import Kind, Refused
 from jiuzhu.usecases.unit import Store, policy_area, service_engine
 from jiuzhu.usecases.views import AdjustmentView, SettlementView
+from jiuzhu.web import mount_pages
 
 log = logging.getLogger("jiuzhu.service")
 
@@ -226,6 +227,7 @@ def create_app(
     app.state.store = store
     app.add_middleware(BodyLimit)
     add_docs(app)
+    mount_pages(app, compiled)  # the staff pages at /web (ADR 16)
     _handlers(app)
     if floor:
         from jiuzhu.service.floor import router

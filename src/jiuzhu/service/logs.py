@@ -13,8 +13,14 @@ from jiuzhu.service.guard import mask_all
 
 class MaskIds(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = mask_all(record.getMessage())
-        record.args = None
+        if isinstance(record.args, tuple) and record.args:
+            # uvicorn's access formatter unpacks the arguments (client, method, path, …):
+            # mask each one and keep the tuple.
+            record.args = tuple(mask_all(a) if isinstance(a, str) else a for a in record.args)
+            record.msg = mask_all(str(record.msg))
+        else:
+            record.msg = mask_all(record.getMessage())
+            record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
