@@ -5,8 +5,12 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# What the tests need besides: Debian's chromium (tools/system-packages --test) and the
+# npm packages of package-lock.json (axe-core), installed by npm ci into .venv/node.
+NODE := $(VENV)/node
+TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test lint typecheck unit venv clean
+.PHONY: demo test lint typecheck unit venv test-env clean
 
 $(STAMP): pyproject.toml tools/system-packages
 	tools/system-packages install
@@ -15,7 +19,16 @@ $(STAMP): pyproject.toml tools/system-packages
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+$(TEST_STAMP): $(STAMP) package.json package-lock.json tools/system-packages
+	tools/system-packages install --test
+	mkdir -p $(NODE)
+	cp package.json package-lock.json $(NODE)/
+	npm ci --prefix $(NODE) --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $(TEST_STAMP)
+
 venv: $(STAMP)
+
+test-env: $(TEST_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/jiuzhu demo
@@ -27,7 +40,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+unit: $(STAMP) $(TEST_STAMP)
 	$(BIN)/pytest -q
 
 test: lint typecheck unit

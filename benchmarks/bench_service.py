@@ -17,7 +17,8 @@ or ``JIUZHU_TEST_POSTGRES_URL``, skipped when neither is set):
    - ``settlement``: ``POST /settlements``, a realistic inpatient claim (no category: the
      service resolves it from the registry) for the next person in turn, a unique
      ``Idempotency-Key`` per request;
-   - ``floor``: ``POST /floor`` (authenticate, one audit-log insert, commit).
+   - ``floor``: ``POST /floor`` (authenticate, one audit-log append, commit), served
+     because the benchmark starts the server with ``--benchmark-floor``.
    Per window: requests/s, p50/p99 latency, errors, and the server process's CPU time per
    request (from /proc). The median over the runs is reported.
 
@@ -55,8 +56,9 @@ from sqlalchemy import create_engine, event, insert, select, text
 
 from jiuzhu.domain.ids import check_digit
 from jiuzhu.service.app import create_app
-from jiuzhu.service.auth import Role, create_token
 from jiuzhu.storage.models import CategoryMembership, Person
+from jiuzhu.usecases.access import Role
+from jiuzhu.usecases.tokens import create_token
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "service.json"
@@ -109,7 +111,7 @@ def with_search_path(url: str, schema: str) -> str:
 def prepare(url: str, persons: int) -> tuple[str, list[str]]:
     """Migrate, make a token, seed the registry; return the token and the ID numbers."""
     app = create_app(url, POLICY)
-    service = app.state.service
+    service = app.state.store
     ids = [person_id(k) for k in range(persons)]
     with service.sessions() as s, s.begin():
         token = create_token(s, "聊城市人民医院", Role.hospital, "3715")
@@ -152,7 +154,17 @@ def free_port() -> int:
 
 def start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     exe = Path(sys.executable).with_name("jiuzhu")
-    cmd = [str(exe), "serve", "--db", url, "--policy", POLICY, "--port", str(port)]
+    cmd = [
+        str(exe),
+        "serve",
+        "--db",
+        url,
+        "--policy",
+        POLICY,
+        "--port",
+        str(port),
+        "--benchmark-floor",
+    ]
     proc = subprocess.Popen(
         [*cmd, "--workers", str(workers)],
         stdout=subprocess.DEVNULL,
@@ -322,13 +334,14 @@ def bench_db(
 def profile(name: str, url: str, n: int) -> None:
     """The route bodies in this thread (cProfile sees only its own thread): authenticate,
     the use case, the response model; then the floor's body. No HTTP."""
-    from jiuzhu.service import app as app_module
-    from jiuzhu.service.auth import authenticate
+    from jiuzhu.service.app import settlement_out
     from jiuzhu.service.floor import post_floor
+    from jiuzhu.usecases import settle
+    from jiuzhu.usecases.tokens import authenticate
 
     token, ids = prepare(url, max(n, 100))
-    app = create_app(url, POLICY, migrate=False)
-    service = app.state.service
+    app = create_app(url, POLICY, migrate=False, floor=True)
+    service = app.state.store
     statements = [0]
 
     def count(*_a: Any, **_k: Any) -> None:
@@ -346,10 +359,10 @@ def profile(name: str, url: str, n: int) -> None:
 
     def one_settlement() -> None:
         body, key = feed.next()
-        with service.sessions() as session, session.begin():
-            who = authenticate(session, header)
-        outcome = service.settle(who, key, json.loads(body))
-        app_module._settlement_out(outcome).model_dump_json()
+        with service.engine.begin() as conn:
+            who = authenticate(conn, header)
+        outcome = settle.settle(service, who, key, json.loads(body))
+        json.dumps(settlement_out(outcome.view), default=str)
 
     for _ in range(20):
         one_settlement()

@@ -20,7 +20,7 @@ from jiuzhu.domain.vocabulary import Benefit, Category, VisitType
 from jiuzhu.io.claims import FIELD_ZH
 from jiuzhu.io.claims_columnar import ANALYSIS
 from jiuzhu.io.policy_files import shipped_ids
-from jiuzhu.service.auth import Role
+from jiuzhu.usecases.access import Role
 
 FORMATS = {
     "JSON", "JSONL", "CSV", "XLSX", "Parquet", "SQLite", "PostgreSQL", "URL", "ID", "UTF",

@@ -1,7 +1,7 @@
 """A process killed in the middle of a settlement leaves nothing half-written (ADR 9).
 
 A child process runs the real service (``POST /settlements`` through FastAPI's
-TestClient) against the test database, with ``jiuzhu.service.settle._audit`` wrapped so
+TestClient) against the test database, with ``jiuzhu.usecases.audit.append`` wrapped so
 that, once the claim, the settlement, the accumulators, the ledger and the audit entry
 are all written (flushed) inside the transaction but before the commit, it prints what
 its own transaction sees and sends itself SIGKILL. No code path in the service exists
@@ -27,7 +27,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from jiuzhu.service.app import create_app
-from jiuzhu.service.auth import Role, create_token
 from jiuzhu.storage.models import (
     Accumulator,
     AuditEntry,
@@ -35,9 +34,11 @@ from jiuzhu.storage.models import (
     SettlementRecord,
     StoredClaim,
 )
+from jiuzhu.usecases.access import Role
+from jiuzhu.usecases.tokens import create_token
 from tests.cli_helpers import settle
 from tests.db_fixtures import db_url, make_id
-from tests.service_helpers import inpatient_claim
+from tests.service_helpers import inpatient_claim, register
 
 __all__ = ["db_url"]
 
@@ -51,20 +52,22 @@ CHILD = textwrap.dedent(
     import json, os, signal, sys
     from sqlalchemy import func, select
     from fastapi.testclient import TestClient
-    import jiuzhu.service.settle as settle_mod
+    import jiuzhu.usecases.audit as audit_mod
     from jiuzhu.service.app import create_app
     from jiuzhu.storage.models import SettlementRecord
 
     url, policy, token, key, body = sys.argv[1:6]
-    original = settle_mod._audit
+    original = audit_mod.append
 
-    def audit_then_die(session, caller, action, target, **details):
-        original(session, caller, action, target, **details)  # the last write: not committed
-        seen = session.scalar(select(func.count()).select_from(SettlementRecord))
+    def audit_then_die(db, actor, role, action, target, details):
+        original(db, actor, role, action, target, details)  # the last write: not committed
+        if action != "settlement.create":
+            return
+        seen = db.scalar(select(func.count()).select_from(SettlementRecord))
         print(json.dumps({"action": action, "settlements_seen": seen}), flush=True)
         os.kill(os.getpid(), signal.SIGKILL)
 
-    settle_mod._audit = audit_then_die
+    audit_mod.append = audit_then_die
     app = create_app(url, policy, migrate=False)
     with TestClient(app) as client:
         r = client.post(
@@ -87,7 +90,7 @@ def claim(n: int, scope: str) -> dict[str, Any]:
 
 def snapshot(app: Any) -> dict[str, Any]:
     """Everything a settlement writes, as the database shows it to a new session."""
-    with app.state.service.sessions() as s:
+    with app.state.store.sessions() as s:
 
         def count(model: Any) -> int:
             return int(s.scalar(select(func.count()).select_from(model)) or 0)
@@ -108,14 +111,15 @@ def snapshot(app: Any) -> dict[str, Any]:
 def app(db_url: str) -> Iterator[Any]:
     app = create_app(db_url, POLICY)
     yield app
-    app.state.service.engine.dispose()
+    app.state.store.engine.dispose()
 
 
 def test_killed_mid_settlement_leaves_nothing_and_a_retry_settles_once(
     app: Any, db_url: str
 ) -> None:
-    with app.state.service.sessions() as s, s.begin():
+    with app.state.store.sessions() as s, s.begin():
         token = create_token(s, "聊城某医院", Role.hospital, "3715")
+    register(app, PERSON)
     headers = {"Authorization": f"Bearer {token}"}
     first, second = claim(1, "20000.00"), claim(2, "30000.00")
     with TestClient(app) as client:
@@ -154,6 +158,6 @@ def test_killed_mid_settlement_leaves_nothing_and_a_retry_settles_once(
     assert after["keys"] == ["k1", "k2"]
     assert after["audit"].count("settlement.create") == 2
     # the amounts are the reference engine's for the two claims in order
-    expected = settle(POLICY, [first, second]).records[1]
+    expected = settle(POLICY, [{**c, "category": "dibao"} for c in (first, second)]).records[1]
     expected["person_id"] = retry.json()["settlement"]["person_id"]
     assert retry.json()["settlement"] == expected

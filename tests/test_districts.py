@@ -17,9 +17,9 @@ from sqlalchemy import select
 from jiuzhu.domain import districts
 from jiuzhu.domain.districts import Level, check_jurisdiction_code, history, lookup
 from jiuzhu.io.rosters import F_DISTRICT, parse_roster
-from jiuzhu.service.auth import check_jurisdiction
 from jiuzhu.storage.db import make_engine, session_factory
 from jiuzhu.storage.models import District, Household, Person
+from jiuzhu.usecases.tokens import check_jurisdiction
 from tests.cli_helpers import invoke
 from tests.db_fixtures import db_url, make_id
 from tests.test_rosters import LIST_HEADER, list_rows, write_csv, write_xlsx

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from jiuzhu.domain.vocabulary import BENEFIT_ZH, CATEGORY_ZH, GRANT_ZH, PERSONAL_ZH, VISIT_ZH
 from jiuzhu.io.claims import FIELD_ZH
-from jiuzhu.service.auth import Role
+from jiuzhu.usecases.access import Role
 
 GLOSSARY = Path(__file__).resolve().parent.parent / "docs" / "glossary.md"
 

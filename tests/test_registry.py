@@ -79,10 +79,10 @@ def test_database_url_default_and_env(monkeypatch) -> None:
 def test_migrations_match_models_and_upgrade_is_idempotent(db_url: str) -> None:
     run = invoke(["db", "upgrade", "--db", db_url])
     assert run.code == 0, run.stderr
-    assert "0003" in run.stdout
+    assert "0004" in run.stdout
     engine = make_engine(db_url)
     upgrade(engine)  # again: nothing to do
-    assert current_revision(engine) == "0003"
+    assert current_revision(engine) == "0004"
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
         if engine.dialect.name == "sqlite":
@@ -153,7 +153,7 @@ def test_revision_0003_widens_the_audit_target_and_keeps_the_log(db_url: str) ->
             text(row + "(:at, 'cli', 'admin', 'token.create', :t, '{}')"),
             {"at": "2026-01-01 00:00:00", "t": "client:" + "甲" * 57},
         )
-    upgrade(engine)
+    upgrade(engine, "0003")
     assert current_revision(engine) == "0003"
     long_target = "client:" + "乙" * 64
     with engine.begin() as conn:
@@ -166,4 +166,46 @@ def test_revision_0003_widens_the_audit_target_and_keeps_the_log(db_url: str) ->
     for statement in ("UPDATE audit_log SET actor = 'x'", "DELETE FROM audit_log"):
         with pytest.raises(Exception, match="append-only"), engine.begin() as conn:
             conn.execute(text(statement))
+    engine.dispose()
+
+
+def test_revision_0004_keeps_what_was_there_and_chains_it(db_url: str) -> None:
+    """A database with a settlement reversed the old way and audit rows: after 0004 the
+    reversal is a record of its own, the claim knows its hospital, the token expires, and
+    the old rows are chained so that ``audit verify`` holds."""
+    from jiuzhu.usecases.audit import verify
+
+    engine = make_engine(db_url)
+    upgrade(engine, "0003")
+    now = "2026-01-01 00:00:00"
+    with engine.begin() as conn:
+        for sql in (
+            "INSERT INTO api_clients (id, name, role, jurisdiction, created_at)"
+            " VALUES (1, 'h', 'hospital', '3715', :now)",
+            "INSERT INTO api_tokens (client_id, token_sha256, created_at) VALUES (1, 'ab', :now)",
+            "INSERT INTO persons (id, public_id, id_number, created_at)"
+            " VALUES (1, 'p1', '371502198001010018', :now)",
+            "INSERT INTO claims (id, person_id, claim_ref, settlement_date, body, received_at)"
+            " VALUES (1, 1, 'c1', '2023-01-01', '{}', :now)",
+            "INSERT INTO settlements (seq, public_id, client_id, idempotency_key,"
+            " request_sha256, claim_id, person_id, year, policy_id, status, total_fen, paid_fen,"
+            " personal_fen, medical_assistance_fen, result, category_source, context_before,"
+            " revision, created_at, reversed_at) VALUES (1, 's1', 1, 'k', 'x', 1, 1, 2023,"
+            " 'liaocheng-2023', 'reversed', 100, 0, 100, 0, '{\"total\": \"1.00\"}', '{}',"
+            " '{}', 1, :now, :now)",
+            "INSERT INTO audit_log (at, actor, role, action, target, details)"
+            " VALUES (:now, 'cli', 'admin', 'token.create', 'client:h', '{\"client\": \"h\"}')",
+            "INSERT INTO audit_log (at, actor, role, action, target, details)"
+            " VALUES (:now, 'h', 'hospital', 'settlement.reverse', 'settlement:s1', '{}')",
+        ):
+            conn.execute(text(sql), {"now": now})
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT client_id FROM claims")).scalar() == 1
+        reason = conn.execute(text("SELECT reason FROM reversals")).scalar()
+        assert reason is not None and "未要求填写原因" in reason
+        assert conn.execute(text("SELECT expires_at FROM api_tokens")).scalar() is not None
+        assert conn.execute(text("SELECT last_id FROM audit_head")).scalar() == 2
+    verdict = verify(engine)
+    assert verdict.ok and verdict.rows == 2, verdict.problems
     engine.dispose()

@@ -15,8 +15,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, func, select, text
 
 from jiuzhu.service.app import create_app
-from jiuzhu.service.auth import Role, authenticate, create_token
-from jiuzhu.service.rosters_route import Upload, upload_roster
 from jiuzhu.storage.models import (
     AuditEntry,
     CategoryMembership,
@@ -25,6 +23,9 @@ from jiuzhu.storage.models import (
     RosterImport,
     SettlementRecord,
 )
+from jiuzhu.usecases.access import Role
+from jiuzhu.usecases.rosters import Upload, upload_roster
+from jiuzhu.usecases.tokens import authenticate, create_token
 from tests.db_fixtures import db_url, make_id
 from tests.service_helpers import inpatient_claim
 from tests.test_rosters import HEAD, list_rows, write_csv, write_xlsx
@@ -39,7 +40,7 @@ def app(db_url: str) -> Iterator[Any]:
     """A short lock timeout, so that the test holding a lock sees its 503 quickly."""
     app = create_app(db_url, "liaocheng-2023", lock_timeout=0.3)
     yield app
-    app.state.service.engine.dispose()
+    app.state.store.engine.dispose()
 
 
 @pytest.fixture
@@ -47,16 +48,16 @@ def patient_app(db_url: str) -> Iterator[Any]:
     """The shipped lock timeout: an upload waiting for another's must not give up early."""
     app = create_app(db_url, "liaocheng-2023")
     yield app
-    app.state.service.engine.dispose()
+    app.state.store.engine.dispose()
 
 
 def _token(app: Any, name: str, role: Role, where: str) -> str:
-    with app.state.service.sessions() as s, s.begin():
+    with app.state.store.sessions() as s, s.begin():
         return create_token(s, name, role, where)
 
 
 def _count(app: Any, model: Any) -> int:
-    with app.state.service.sessions() as s:
+    with app.state.store.sessions() as s:
         return int(s.scalar(select(func.count()).select_from(model)) or 0)
 
 
@@ -85,7 +86,7 @@ def test_lock_wait_runs_out_503_nothing_written_retry_settles_once(app: Any, db_
             headers={**headers, "Idempotency-Key": "k1"},
         )
         assert first.status_code == 201, first.json()
-        with app.state.service.sessions() as s:
+        with app.state.store.sessions() as s:
             pid = s.scalar(select(Person.id).where(Person.id_number == PERSON))
         before = (_count(app, SettlementRecord), _count(app, AuditEntry))
         engine, held = _hold_the_lock(db_url, pid)
@@ -110,9 +111,9 @@ def test_two_uploads_of_the_same_new_people_at_once(patient_app: Any, tmp_path: 
     """The same 附件2 list as XLSX and as CSV (two files, two hashes) uploaded at the same
     moment: the second waits for the first (``lock_rosters``) and finds everyone there."""
     app = patient_app
-    service = app.state.service
+    store = app.state.store
     token = _token(app, "东昌府区民政", Role.civil_affairs, "371502")
-    with service.sessions() as s:
+    with store.sessions() as s:
         who = authenticate(s, f"Bearer {token}")
     files = [
         write_xlsx(tmp_path / "名单.xlsx", list_rows()),
@@ -126,7 +127,7 @@ def test_two_uploads_of_the_same_new_people_at_once(patient_app: Any, tmp_path: 
     def one(upload: Upload) -> None:
         start.wait()
         try:
-            results.append(upload_roster(service, who, upload))
+            results.append(upload_roster(store, who, upload))
         except BaseException as err:  # pragma: no cover - reported below
             errors.append(err)
 
@@ -136,8 +137,8 @@ def test_two_uploads_of_the_same_new_people_at_once(patient_app: Any, tmp_path: 
     for t in threads:
         t.join()
     assert errors == []
-    assert sorted(r.counts.added for r in results) == [0, 3]
-    assert sorted(r.counts.unchanged for r in results) == [0, 3]
+    assert sorted(r.result.added for r in results) == [0, 3]
+    assert sorted(r.result.unchanged for r in results) == [0, 3]
     assert (_count(app, Person), _count(app, Household), _count(app, CategoryMembership)) == (
         3,
         1,
@@ -167,7 +168,7 @@ def test_a_person_first_seen_on_a_claim_is_placed_by_a_later_roster(
         )
         assert up.status_code == 200, up.json()
         assert up.json()["counts"]["added"] == 3
-    with app.state.service.sessions() as s:
+    with app.state.store.sessions() as s:
         person = s.scalar(select(Person).where(Person.id_number == HEAD))
         assert person is not None and person.household_id is not None
         assert person.name == "张三"

@@ -13,8 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from jiuzhu.service.app import create_app
-from jiuzhu.service.auth import Role, create_token
 from jiuzhu.storage.models import AuditEntry, CategoryMembership, Person, RosterImport
+from jiuzhu.usecases.access import Role
+from jiuzhu.usecases.tokens import create_token
 from tests.db_fixtures import db_url, make_id
 from tests.test_rosters import (
     BAD,
@@ -47,7 +48,7 @@ class Api:
         return self.client.post("/rosters", files=files, data=form, headers=headers)
 
     def count(self, model: Any, *where: Any) -> int:
-        with self.app.state.service.sessions() as s:
+        with self.app.state.store.sessions() as s:
             q = select(func.count()).select_from(model)
             for w in where:
                 q = q.where(w)
@@ -66,7 +67,7 @@ class Api:
 def api(db_url: str) -> Iterator[Api]:
     app = create_app(db_url, "liaocheng-2023")
     tokens = {}
-    with app.state.service.sessions() as s, s.begin():
+    with app.state.store.sessions() as s, s.begin():
         tokens["civil"] = create_token(s, "东昌府区民政", Role.civil_affairs, "371502")
         tokens["taiyuan"] = create_token(s, "太原民政", Role.civil_affairs, "1401")
         tokens["admin"] = create_token(s, "省管理员", Role.admin, "37")
@@ -74,7 +75,7 @@ def api(db_url: str) -> Iterator[Api]:
         tokens["reviewer"] = create_token(s, "聊城医保审核", Role.reviewer, "3715")
     with TestClient(app) as client:
         yield Api(client, tokens, app)
-    app.state.service.engine.dispose()
+    app.state.store.engine.dispose()
 
 
 def test_upload_list_then_changes_then_again(api: Api, tmp_path: Path) -> None:
@@ -105,7 +106,7 @@ def test_upload_list_then_changes_then_again(api: Api, tmp_path: Path) -> None:
         assert "此前已导入" in body["message"]
     assert api.registry() == before
 
-    with api.app.state.service.sessions() as s:
+    with api.app.state.store.sessions() as s:
         audit = list(s.scalars(select(AuditEntry).where(AuditEntry.action == "roster.upload")))
     assert [(a.actor, a.role) for a in audit] == [
         ("东昌府区民政", "civil_affairs"),
@@ -131,7 +132,7 @@ def test_form_fields_as_the_cli_options(api: Api, tmp_path: Path) -> None:
     r = api.upload(path, category="特困", valid_from="2020-01-01")
     assert r.status_code == 200, r.json()
     assert r.json()["counts"]["added"] == 3
-    with api.app.state.service.sessions() as s:
+    with api.app.state.store.sessions() as s:
         held = set(s.execute(select(CategoryMembership.category, CategoryMembership.valid_from)))
     assert {(c, d.isoformat()) for c, d in held} == {("extreme_poor", "2020-01-01")}
 
@@ -218,7 +219,7 @@ def test_a_file_named_after_a_person_is_masked_in_answers_and_audit(
     assert r.status_code == 200, r.json()
     masked = HEAD[:4] + "*" * 10 + HEAD[-4:]
     assert r.json()["file_name"] == f"{masked}的名单.xlsx"
-    with api.app.state.service.sessions() as s:
+    with api.app.state.store.sessions() as s:
         entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "roster.upload")).one()
     assert HEAD not in str(entry.details) and masked in entry.details["file"]
     person = api.client.get(
@@ -229,7 +230,7 @@ def test_a_file_named_after_a_person_is_masked_in_answers_and_audit(
 
 
 def _public_id(api: Api, id_number: str) -> str:
-    with api.app.state.service.sessions() as s:
+    with api.app.state.store.sessions() as s:
         found = s.scalar(select(Person.public_id).where(Person.id_number == id_number))
     assert found is not None
     return found

@@ -10,21 +10,21 @@ from contextlib import contextmanager
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from jiuzhu.service.app import create_app
-from jiuzhu.service.auth import (
+from jiuzhu.storage.db import make_engine, session_factory
+from jiuzhu.storage.models import ApiClient, ApiToken, AuditEntry
+from jiuzhu.usecases.errors import Kind, Refused
+from jiuzhu.usecases.tokens import (
     _TOKENS,
-    ServiceError,
     TokenError,
     _revoke,
     authenticate,
     hash_token,
     revoke_by_token,
 )
-from jiuzhu.storage.db import make_engine, session_factory
-from jiuzhu.storage.models import ApiClient, ApiToken, AuditEntry
 from tests.cli_helpers import Run, invoke
 from tests.db_fixtures import db_url
 
@@ -66,8 +66,8 @@ def is_live(url: str, token: str) -> bool:
     with session(url) as s:
         try:
             authenticate(s, f"Bearer {token}")
-        except ServiceError as err:
-            assert err.status == 401 and err.errors[0]["field"] == "Authorization"
+        except Refused as err:
+            assert err.kind is Kind.unauthenticated and err.errors[0]["field"] == "Authorization"
             return False
     return True
 
@@ -95,7 +95,7 @@ def test_create_prints_the_token_alone_and_its_fingerprint_on_stderr(db_url: str
     assert run.code == 0, run.stderr
     token = run.stdout.removesuffix("\n")
     assert token.startswith("jz_") and "\n" not in token and " " not in token
-    assert f"令牌指纹：{fp(token)}" in run.stderr
+    assert f"的令牌指纹：{fp(token)}" in run.stderr
     assert hash_token(token) not in run.stderr  # the fingerprint, not the whole hash
     assert is_live(db_url, token)
 
@@ -228,7 +228,8 @@ def test_a_concurrent_revocation_is_recorded_once(db_url: str) -> None:
 
 
 def cells(run: Run, token: str) -> list[str]:
-    """The table row of ``token``: client, role, jurisdiction, fingerprint, created, revoked."""
+    """The table row of ``token``: client, role, jurisdiction, fingerprint, created,
+    expires, revoked."""
     [line] = [x for x in run.stdout.splitlines() if fp(token) in x]
     return [c.strip() for c in line.split("│")[1:-1]]
 
@@ -241,18 +242,20 @@ def test_list(db_url: str) -> None:
     live = invoke(["token", "list", "--db", db_url])
     assert live.code == 0, live.stderr
     assert fp(first) not in live.stdout
-    for token, client, role, where in ((second, HOSPITAL, "hospital", "3715"),
-                                       (civil, CIVIL, "civil_affairs", "371502")):  # fmt: skip
+    for token, client, role, where in ((second, HOSPITAL, "医院", "3715"),
+                                       (civil, CIVIL, "民政部门", "371502")):  # fmt: skip
         assert cells(live, token)[:4] == [client, role, where, fp(token)]
-        assert cells(live, token)[5] == ""  # not revoked
+        assert cells(live, token)[5].endswith(" UTC")  # expires
+        assert cells(live, token)[6] == ""  # not revoked
     for token in (first, second, civil):
         assert hash_token(token)[:13] not in live.stdout  # the fingerprint, never more
 
     everything = invoke(["token", "list", "--all", "--db", db_url])
     assert everything.code == 0, everything.stderr
-    created, revoked = cells(everything, first)[4:]
+    created, expires, revoked = cells(everything, first)[4:]
     assert created.endswith(" UTC") and revoked.endswith(" UTC") and created <= revoked
-    assert cells(everything, second)[5] == ""
+    assert created < expires
+    assert cells(everything, second)[6] == ""
     assert fp(civil) in everything.stdout
 
     one = invoke(["token", "list", "--client", CIVIL, "--db", db_url])
@@ -287,7 +290,7 @@ def test_a_revoked_token_gets_401_from_the_service(db_url: str) -> None:
             }
             assert get(other) == 404
     finally:
-        app.state.service.engine.dispose()
+        app.state.store.engine.dispose()
 
 
 def test_revoke_a_token_read_from_standard_input(db_url: str) -> None:
@@ -297,3 +300,51 @@ def test_revoke_a_token_read_from_standard_input(db_url: str) -> None:
     assert run.code == 0, run.stderr
     assert run.stdout == f"已吊销客户端 {HOSPITAL} 的令牌 {fp(token)}\n"
     assert not is_live(db_url, token) and is_live(db_url, other)
+
+
+def test_tokens_expire_and_rotate(db_url: str) -> None:
+    """Defect: tokens never expired. A token past its expiry is refused with the reason;
+    ``token rotate`` issues a new one and the old one lives on for the grace period."""
+    token = create(db_url)
+    with session(db_url) as s:
+        s.execute(
+            update(ApiToken)
+            .where(ApiToken.token_sha256 == hash_token(token))
+            .values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
+        )
+    with session(db_url) as s, pytest.raises(Refused, match="令牌已过期"):
+        authenticate(s, f"Bearer {token}")
+    live = create(db_url)
+    run = invoke(["token", "rotate", "--fingerprint", fp(live), "--grace-hours", "0",
+                  "--db", db_url])  # fmt: skip
+    assert run.code == 0, run.stderr
+    new = run.stdout.strip()
+    assert new.startswith("jz_") and new != live and "旧令牌" in run.stderr
+    assert is_live(db_url, new) and not is_live(db_url, live)
+    kept = create(db_url)
+    run = invoke(["token", "rotate", "--fingerprint", fp(kept), "--db", db_url])
+    assert run.code == 0 and is_live(db_url, kept)  # 24 hours of grace by default
+    with session(db_url) as s:
+        actions = list(s.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+    assert actions.count("token.rotate") == 2
+
+
+def test_rotation_over_http_and_days(db_url: str) -> None:
+    run = invoke(["token", "create", "--client", HOSPITAL, "--role", "hospital",
+                  "--jurisdiction", "3715", "--days", "1", "--db", db_url])  # fmt: skip
+    token = run.stdout.strip()
+    with session(db_url) as s:
+        row = s.scalars(select(ApiToken).where(ApiToken.token_sha256 == hash_token(token))).one()
+        left = utc(row.expires_at) - dt.datetime.now(dt.UTC)  # type: ignore[arg-type]
+    assert dt.timedelta(hours=23) < left <= dt.timedelta(days=1)
+    app = create_app(db_url, "liaocheng-2023")
+    try:
+        with TestClient(app) as client:
+            r = client.post("/tokens/rotation", headers={"Authorization": f"Bearer {token}"})
+            assert r.status_code == 200, r.text
+            new = r.json()["token"]
+            assert r.json()["fingerprint"] == fp(new)
+            ok = client.get("/persons/x", headers={"Authorization": f"Bearer {new}"})
+            assert ok.status_code == 404  # authenticated
+    finally:
+        app.state.store.engine.dispose()

@@ -47,6 +47,7 @@ app.add_typer(registry_cmd.registry_app, name="registry")
 app.add_typer(certificate_cmd.certificate_app, name="certificate")
 app.command("serve")(service_cmd.serve)
 app.add_typer(service_cmd.token_app, name="token")
+app.add_typer(service_cmd.audit_app, name="audit")
 app.command("enrolment")(enrolment)
 app.command("template")(template_cmd.template)
 

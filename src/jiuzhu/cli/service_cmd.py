@@ -1,5 +1,5 @@
-"""``jiuzhu serve`` (the HTTP service under uvicorn) and ``jiuzhu token create``, ``revoke``
-and ``list``."""
+"""``jiuzhu serve`` (the HTTP service under uvicorn), ``jiuzhu token create``, ``rotate``,
+``revoke`` and ``list``, and ``jiuzhu audit verify``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from jiuzhu.cli.common import EXIT_DATA, EXIT_USAGE, fail
 from jiuzhu.cli.registry_cmd import DbOpt
 
 token_app = typer.Typer(help="服务的访问令牌（按客户端签发）。", no_args_is_help=True)
+audit_app = typer.Typer(help="审计日志。", no_args_is_help=True)
 
 
 def serve(
@@ -25,22 +26,35 @@ def serve(
     workers: Annotated[
         int, typer.Option("--workers", min=1, help="工作进程数（生产环境建议与 CPU 核数相同）")
     ] = 1,
+    area: Annotated[
+        str | None,
+        typer.Option(
+            "--area", help="政策适用地区的行政区划代码前缀（默认按政策的适用地区，如聊城 3715）"
+        ),
+    ] = None,
+    benchmark_floor: Annotated[
+        bool,
+        typer.Option("--benchmark-floor", hidden=True, help="开放 POST /floor（仅供基准测试）"),
+    ] = False,
 ) -> None:
     """启动一站式结算 HTTP 服务（OpenAPI 文档在 /docs）。"""
     import uvicorn
 
-    from jiuzhu.service.app import SERVE_DB, SERVE_POLICY, create_app
+    from jiuzhu.service.app import SERVE_AREA, SERVE_DB, SERVE_FLOOR, SERVE_POLICY, create_app
+    from jiuzhu.service.logs import log_config
 
     try:
-        app = create_app(db, policy)  # checks the policy and migrates, once
+        app = create_app(db, policy, area=area, floor=benchmark_floor)  # checks and migrates once
     except ValueError as err:
         fail(str(err), EXIT_USAGE)
     if workers == 1:
-        uvicorn.run(app, host=host, port=port)
+        uvicorn.run(app, host=host, port=port, log_config=log_config())
         return
     # several processes: each builds its own app (and connection pool) from the environment
-    app.state.service.engine.dispose()
+    app.state.store.engine.dispose()
     os.environ[SERVE_POLICY] = policy
+    os.environ[SERVE_AREA] = area or ""
+    os.environ[SERVE_FLOOR] = "1" if benchmark_floor else ""
     if db:
         os.environ[SERVE_DB] = db
     _run_workers(host, port, workers)
@@ -59,12 +73,15 @@ def _run_workers(host: str, port: int, workers: int) -> None:
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
+    from jiuzhu.service.logs import log_config
+
     config = uvicorn.Config(
         "jiuzhu.service.app:app_from_environment",
         factory=True,
         host=host,
         port=port,
         workers=workers,
+        log_config=log_config(),
     )
     bound = config.bind_socket()
     sock = socket.socket(bound.family, bound.type, socket.IPPROTO_TCP, fileno=bound.detach())
@@ -72,26 +89,38 @@ def _run_workers(host: str, port: int, workers: int) -> None:
     Multiprocess(config, sockets=[sock]).run()
 
 
+ROLE_HELP = (
+    "角色：医院（hospital）、民政部门（civil_affairs）、审核人员（reviewer）或管理员（admin）"
+)
+DaysOpt = Annotated[int, typer.Option("--days", min=1, max=3660, help="有效期（天），默认 90")]
+
+
 @token_app.command("create")
 def token_create(
     client: Annotated[str, typer.Option("--client", help="客户端名称（如 某某医院）")],
-    role: Annotated[str, typer.Option("--role", help="hospital、civil_affairs、reviewer 或 admin")],
+    role: Annotated[str, typer.Option("--role", help=ROLE_HELP)],
     jurisdiction: Annotated[
         str, typer.Option("--jurisdiction", help="辖区：GB/T 2260 代码或前缀（如 3715）")
     ],
+    days: DaysOpt = 90,
     db: DbOpt = None,
 ) -> None:
-    """为客户端签发令牌；令牌只显示这一次（数据库只存其哈希）。"""
-    from jiuzhu.service.auth import Role, create_token, hash_token, token_fingerprint
-    from jiuzhu.storage.db import make_engine, session_factory, upgrade
+    """为客户端签发令牌；令牌只显示这一次（数据库只存其哈希），到期自动失效。"""
+    import datetime as dt
 
-    if role not in set(Role):
-        fail(f"角色须为 {'、'.join(r.value for r in Role)}，而不是「{role}」", EXIT_USAGE)
+    from jiuzhu.storage.db import make_engine, session_factory, upgrade
+    from jiuzhu.usecases.access import Role, role_from_text
+    from jiuzhu.usecases.tokens import create_token, hash_token, token_fingerprint, utc_text
+
+    chosen = role_from_text(role)
+    if chosen is None:
+        names = "、".join(f"{r.zh}（{r.value}）" for r in Role)
+        fail(f"角色须为 {names}，而不是「{role}」", EXIT_USAGE)
     engine = make_engine(db)
     upgrade(engine)
     try:
         with session_factory(engine).begin() as session:
-            token = create_token(session, client, Role(role), jurisdiction)
+            token = create_token(session, client, chosen, jurisdiction, days=days)
     except ValueError as err:
         fail(str(err), EXIT_USAGE)
     finally:
@@ -99,8 +128,48 @@ def token_create(
     typer.echo(token)
     # stderr: scripts capture stdout, which must stay the token alone
     fp = token_fingerprint(hash_token(token))
+    until = utc_text(dt.datetime.now(dt.UTC) + dt.timedelta(days=days))
     typer.echo(
-        f"客户端 {client} 的令牌指纹：{fp}（吊销：jiuzhu token revoke --fingerprint {fp}）",
+        f"客户端 {client}（{chosen.zh}）的令牌指纹：{fp}，有效至 {until}"
+        f"（轮换：jiuzhu token rotate --fingerprint {fp}；"
+        f"吊销：jiuzhu token revoke --fingerprint {fp}）",
+        err=True,
+    )
+
+
+@token_app.command("rotate")
+def token_rotate(
+    fingerprint: Annotated[
+        str, typer.Option("--fingerprint", help="要轮换的令牌的指纹（见 token list）")
+    ],
+    grace_hours: Annotated[
+        int, typer.Option("--grace-hours", min=0, max=720, help="旧令牌再有效的小时数，默认 24")
+    ] = 24,
+    days: DaysOpt = 90,
+    db: DbOpt = None,
+) -> None:
+    """为同一客户端签发新令牌（只显示这一次），旧令牌在宽限期后失效。"""
+    import datetime as dt
+
+    from jiuzhu.storage.db import make_engine, session_factory, upgrade
+    from jiuzhu.usecases.tokens import TokenError, rotate_by_fingerprint, utc_text
+
+    engine = make_engine(db)
+    upgrade(engine)
+    try:
+        with session_factory(engine).begin() as session:
+            done = rotate_by_fingerprint(
+                session, fingerprint, grace=dt.timedelta(hours=grace_hours), days=days
+            )
+    except (TokenError, ValueError) as err:
+        fail(str(err), EXIT_DATA)
+    finally:
+        engine.dispose()
+    typer.echo(done.token)
+    old = utc_text(done.old.expires_at) if done.old.expires_at else "?"
+    typer.echo(
+        f"客户端 {done.old.client} 的新令牌指纹：{done.fingerprint}；旧令牌 {done.old.fingerprint}"
+        f" 于 {old} 失效",
         err=True,
     )
 
@@ -126,14 +195,14 @@ def token_revoke(
     db: DbOpt = None,
 ) -> None:
     """吊销令牌：此后以它发出的请求一律 401。按令牌、指纹，或按客户端全部吊销。"""
-    from jiuzhu.service.auth import (
+    from jiuzhu.storage.db import make_engine, session_factory, upgrade
+    from jiuzhu.usecases.tokens import (
         TokenError,
         check_fingerprint,
         revoke_by_fingerprint,
         revoke_by_token,
         revoke_client_tokens,
     )
-    from jiuzhu.storage.db import make_engine, session_factory, upgrade
 
     given = sum(x is not None for x in (token, fingerprint, client))
     if given != 1:
@@ -173,8 +242,9 @@ def token_list(
     from rich.console import Console
     from rich.table import Table
 
-    from jiuzhu.service.auth import TokenError, list_tokens, utc_text
     from jiuzhu.storage.db import make_engine, session_factory, upgrade
+    from jiuzhu.usecases.access import role_from_text
+    from jiuzhu.usecases.tokens import TokenError, list_tokens, utc_text
 
     engine = make_engine(db)
     upgrade(engine)
@@ -194,11 +264,56 @@ def token_list(
     table.add_column("辖区", no_wrap=True)
     table.add_column("指纹", no_wrap=True)
     table.add_column("签发时间", no_wrap=True)
+    table.add_column("到期时间", no_wrap=True)
     table.add_column("吊销时间", no_wrap=True)
     for t in tokens:
         revoked = utc_text(t.revoked_at) if t.revoked_at else ""
+        expires = utc_text(t.expires_at) if t.expires_at else "不过期"
+        known = role_from_text(t.role)
+        role = known.zh if known else t.role
         table.add_row(
-            t.client, t.role, t.jurisdiction, t.fingerprint, utc_text(t.created_at), revoked
+            t.client, role, t.jurisdiction, t.fingerprint, utc_text(t.created_at), expires, revoked
         )
     # wide: piped to a file or grep, an 80-column table would fold the fingerprints
     Console(width=max(Console().width, 160)).print(table)
+
+
+@audit_app.command("verify")
+def audit_verify(
+    db: DbOpt = None,
+    expect: Annotated[
+        str | None,
+        typer.Option(
+            "--expect",
+            help="另行保存的链头「行号:哈希」（如 1234:9f…）：核对它仍在链中，防整条链被重算",
+        ),
+    ] = None,
+) -> None:
+    """核对审计日志的哈希链：逐行重算，指出第一处断裂（被改、被删或被插入的行）。"""
+    from jiuzhu.storage.db import make_engine, upgrade
+    from jiuzhu.usecases.audit import verify
+
+    anchor: tuple[int, str] | None = None
+    if expect is not None:
+        row, _, digest = expect.partition(":")
+        if not row.isdigit() or len(digest) != 64:
+            fail("--expect 须为「行号:64 位十六进制哈希」", EXIT_USAGE)
+        anchor = (int(row), digest.lower())
+    engine = make_engine(db)
+    upgrade(engine)
+    try:
+        verdict = verify(engine, anchor)
+    finally:
+        engine.dispose()
+    if verdict.ok:
+        typer.echo(
+            f"审计日志完整：{verdict.rows} 行，链头第 {verdict.head_id} 行，"
+            f"哈希 {verdict.head_hash}"
+        )
+        typer.echo(f"（请另行保存「{verdict.head_id}:{verdict.head_hash}」，日后用 --expect 核对）")
+        return
+    where = f"第一处断裂在第 {verdict.broken_at} 行" if verdict.broken_at else "链本身完整"
+    typer.echo(f"审计日志不完整（共 {verdict.rows} 行，{where}）：", err=True)
+    for problem in verdict.problems:
+        typer.echo(f"  {problem}", err=True)
+    raise typer.Exit(EXIT_DATA)

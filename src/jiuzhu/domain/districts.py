@@ -176,3 +176,16 @@ def check_jurisdiction_code(prefix: str) -> str | None:
             f"整个{found.name}请写 {short}"
         )
     return None
+
+
+def named_in(text: str) -> list[District]:
+    """The current provinces and prefectures whose name occurs in ``text`` (a policy's
+    ``jurisdiction``, such as 聊城市（山东省）), most specific first."""
+    found: list[District] = []
+    for code, rows in _rows().items():
+        row = rows[-1]
+        if row.until != _CURRENT or level_of(code) is Level.county:
+            continue
+        if len(row.name) >= 2 and row.name not in _GROUPING and row.name in text:
+            found.append(_district(row))
+    return sorted(found, key=lambda d: (d.level is Level.province, d.code))

@@ -1,2 +1,2 @@
-"""The one-stop settlement service: HTTP (FastAPI) over the registry, the reference
-engine and the yearly accumulators (docs/service.md, ADR 9)."""
+"""The one-stop settlement service's HTTP edge (FastAPI): routes over the use cases of
+``jiuzhu.usecases`` (docs/service.md, ADR 9, ADR 14)."""

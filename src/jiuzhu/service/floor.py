@@ -3,9 +3,10 @@
 It exists for the load benchmark (``benchmarks/bench_service.py``, docs/performance.md):
 the same server's throughput on a trivial endpoint that does one database write is the
 floor of the framework and the database, against which ``POST /settlements`` is
-measured. Any role may call it. In one transaction it checks the bearer token (as every
-route does) and appends one row to the audit log (``action`` ``floor``); nothing else
-is read or written. The answer is the audit row's id.
+measured. It is served only when asked for (``create_app(floor=True)``, ``jiuzhu serve
+--benchmark-floor``), never by default. In one transaction it checks the bearer token
+(as every route does) and appends one row to the audit log (``action`` ``floor``,
+chained like every other); nothing else is read or written.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel
 
-from jiuzhu.service.auth import authenticate
 from jiuzhu.service.schemas import Errors
-from jiuzhu.storage.models import AuditEntry
+from jiuzhu.usecases import audit
+from jiuzhu.usecases.tokens import authenticate
 
 router = APIRouter()
 
@@ -35,7 +36,7 @@ class FloorOut(BaseModel):
     status_code=201,
     response_model=FloorOut,
     responses=_ERRORS,
-    summary="基准：一次数据库写入（任何角色；供 benchmarks/bench_service.py 对照）",
+    summary="基准：一次数据库写入（仅供 benchmarks/bench_service.py 对照，默认不开放）",
 )
 def post_floor(
     request: Request,
@@ -44,12 +45,8 @@ def post_floor(
     ] = None,
 ) -> FloorOut:
     """Authenticate, append one audit row, commit: one small write per request."""
-    sessions = request.app.state.service.sessions
-    with sessions() as session, session.begin():
-        caller = authenticate(session, authorization)
-        entry = AuditEntry(
-            actor=caller.name, role=caller.role.value, action="floor", target="floor", details={}
-        )
-        session.add(entry)
-        session.flush()
-        return FloorOut(audit_id=entry.id)
+    engine = request.app.state.store.engine
+    with engine.begin() as conn:  # as every route authenticates: a plain connection
+        caller = authenticate(conn, authorization)
+        row = audit.append(conn, caller.name, caller.role.value, "floor", "floor", {})
+        return FloorOut(audit_id=row)

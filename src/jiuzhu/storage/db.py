@@ -2,12 +2,18 @@
 
 The URL comes from ``--db``, else the environment variable ``JIUZHU_DB``, else the
 embedded default, the SQLite file ``./jiuzhu.db``. ``JIUZHU_DB`` may also be a plain
-file path (then it is a SQLite file). On SQLite, foreign keys are switched on for
-every connection. PostgreSQL (``postgresql+psycopg://…``) is the production database.
+file path (then it is a SQLite file). PostgreSQL (``postgresql+psycopg://…``) is the
+production database.
+
+A SQLite file holds ID numbers and money: it is created readable by its owner only
+(0600; SQLite gives its -wal and -shm files the same mode), and opened in WAL mode, so
+readers never wait for a writer (a writer still waits for another writer). Foreign keys
+are switched on for every connection.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -30,10 +36,33 @@ def database_url(url: str | None = None) -> str:
     return value
 
 
-def _sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+FILE_MODE = 0o600
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (``None`` for ``:memory:`` and other databases)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    if parsed.database == ":memory:" or parsed.database.startswith("file:"):
+        return None
+    return Path(parsed.database)
+
+
+def create_private(path: Path) -> None:
+    """Create the database file 0600 before SQLite does (it would use 0644 less umask)."""
+    with contextlib.suppress(FileExistsError):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        os.close(fd)
 
 
 def make_engine(url: str | None = None, *, sqlite_busy_timeout: float = 5.0) -> Engine:
@@ -43,11 +72,17 @@ def make_engine(url: str | None = None, *, sqlite_busy_timeout: float = 5.0) -> 
     args: dict[str, Any] = {}
     if resolved.startswith("sqlite"):
         args["connect_args"] = {"timeout": sqlite_busy_timeout}
+        path = sqlite_file(resolved)
+        if path is not None and path.parent.is_dir():
+            create_private(path)
     # hide_parameters: a database error's text (logged on a 500) must not carry the
     # statement's values, which hold ID numbers and claims
     engine = create_engine(resolved, hide_parameters=True, **args)
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_foreign_keys)
+        from jiuzhu.storage.audit_chain import register_sqlite
+
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", register_sqlite)
     return engine
 
 

@@ -1,11 +1,12 @@
-"""The settlement path's SQL, built once per dialect.
+"""The settlement path's SQL, built once per dialect (used by ``usecases/settle.py``).
 
 ``POST /settlements`` is the service's hot path (docs/performance.md): a hospital waits
 on it at discharge. Building a SQLAlchemy statement costs more Python time than
 running it on PostgreSQL, so the path's eight statements are built here once, with bind
 parameters, over the tables (not the ORM classes, which would route every statement
 through the ORM's bulk layer) and executed on a plain ``Connection``. The rest of the
-service (reversal, reads, rosters) keeps the ORM: it is rarer and reads better so.
+service (reversal, re-settlement, reads, rosters) keeps the ORM: it is rarer and reads
+better so. The audit row is appended by ``usecases/audit.py`` (``storage/audit_chain.py``).
 """
 
 from __future__ import annotations
@@ -13,13 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Insert, Select, Table, Update, bindparam, exists, insert, select, update
+from sqlalchemy import Insert, Select, Table, Update, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from jiuzhu.io.rosters import MEMBERSHIP_COLUMNS
 from jiuzhu.storage.models import (
     Accumulator,
-    AuditEntry,
     Base,
     CategoryMembership,
     Household,
@@ -43,7 +43,6 @@ ledgers = _table(PersonLedger)
 accumulators = _table(Accumulator)
 claims = _table(StoredClaim)
 settlements = _table(SettlementRecord)
-audit_log = _table(AuditEntry)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,12 +52,12 @@ class SettlementStatements:
     person_row: Select[Any]
     lock: Insert
     reads: Select[Any]
+    claim_settled: Select[Any]
     replay: Select[Any]
     insert_claim: Insert
     insert_settlement: Insert
     store_pools: Insert
     set_context: Update
-    audit: Insert
 
 
 def build(dialect: str) -> SettlementStatements:
@@ -97,12 +96,13 @@ def build(dialect: str) -> SettlementStatements:
             settlements.c.idempotency_key == bindparam("key"),
         )
         .scalar_subquery(),
-        exists().where(
-            claims.c.person_id == bindparam("person_id"),
+        select(settlements.c.public_id)
+        .join(claims, claims.c.id == settlements.c.claim_id)
+        .where(
+            claims.c.client_id == bindparam("client_id"),
             claims.c.claim_ref == bindparam("claim_ref"),
-            settlements.c.claim_id == claims.c.id,
-            settlements.c.status == SETTLED,
-        ),
+        )
+        .scalar_subquery(),
     )
 
     return SettlementStatements(
@@ -117,6 +117,12 @@ def build(dialect: str) -> SettlementStatements:
         ),
         lock=lock,
         reads=reads,
+        claim_settled=select(settlements.c.public_id)
+        .join(claims, claims.c.id == settlements.c.claim_id)
+        .where(
+            claims.c.client_id == bindparam("client_id"),
+            claims.c.claim_ref == bindparam("claim_ref"),
+        ),
         replay=select(
             settlements,
             persons.c.public_id.label("person_public_id"),
@@ -135,5 +141,4 @@ def build(dialect: str) -> SettlementStatements:
         set_context=update(ledgers)
         .where(ledgers.c.person_id == bindparam("ledger_person"))
         .values(context=bindparam("context")),
-        audit=insert(audit_log),
     )

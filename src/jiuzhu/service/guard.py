@@ -1,0 +1,195 @@
+"""What every request and answer passes through: the body-size limit, the JSON reader,
+and the cleaning of error bodies.
+
+- **Body size**: ``BodyLimit`` (ASGI middleware) refuses a body over the route's limit
+  with 413 before it is read whole: by its ``Content-Length`` at once, else while it
+  streams in. JSON routes allow ``MAX_JSON_BYTES``; ``/rosters`` its files.
+- **JSON**: ``read_json`` takes ``application/json`` only (415 otherwise), decodes strict
+  UTF-8, parses, and refuses a lone surrogate anywhere in a string (JSON allows
+  ``"\\ud800"``; UTF-8 cannot carry it, and it would fail later as a 500) with a 422
+  that names where.
+- **Error bodies**: ``clean`` masks every ID number (ASCII or full-width digits, 15 or 18
+  characters), cuts each message and field to a short length and keeps at most
+  ``MAX_ERRORS`` errors, so an answer never echoes a whole ID number or megabytes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+from typing import Any
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from jiuzhu.usecases.errors import Kind, Refused
+
+MAX_JSON_BYTES = 256 * 1024
+ROSTER_BYTES = 20 * 1024 * 1024
+ROSTER_LIMIT = ROSTER_BYTES + 64 * 1024  # the file and its multipart framing
+MAX_MESSAGE = 300
+MAX_FIELD = 100
+MAX_ERRORS = 20
+
+# an ID number in any script's digits (Python's \d is Unicode): 15 (old) or 18 characters,
+# or any longer run, with a final X; masked whole, first four and last four kept
+_ID_RUN = re.compile(r"(?<!\d)(?:\d{15,}|\d{14,}[XxＸｘ])(?![\dXxＸｘ])")
+
+
+def mask_all(text: str) -> str:
+    return _ID_RUN.sub(lambda m: m[0][:4] + "*" * (len(m[0]) - 8) + m[0][-4:], text)
+
+
+def _cut(text: str, limit: int) -> str:
+    text = mask_all(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def clean(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
+    out = [
+        {
+            "field": _cut(str(e.get("field", "")), MAX_FIELD),
+            "message": _cut(str(e.get("message", "")), MAX_MESSAGE),
+        }
+        for e in errors[:MAX_ERRORS]
+    ]
+    if len(errors) > MAX_ERRORS:
+        out.append({"field": "", "message": f"另有 {len(errors) - MAX_ERRORS} 项错误未列出"})
+    return out
+
+
+class TooLarge(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"body over {limit} bytes")
+        self.limit = limit
+
+
+def limit_for(path: str) -> int:
+    return ROSTER_LIMIT if path.rstrip("/") == "/rosters" else MAX_JSON_BYTES
+
+
+def too_large_message(limit: int) -> str:
+    if limit >= 1024 * 1024:
+        return f"请求体过大：上限 {limit // 1024 // 1024} MB"
+    return f"请求体过大：上限 {limit // 1024} KB"
+
+
+class BodyLimit:
+    """Refuse bodies over the route's limit, counted as they stream in."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = limit_for(scope["path"])
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                await _answer_413(send, limit)
+                return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise TooLarge(limit)
+            return message
+
+        await self.app(scope, counted, send)
+
+
+async def _answer_413(send: Send, limit: int) -> None:
+    body = json.dumps(
+        {"errors": [{"field": "", "message": too_large_message(limit)}]}, ensure_ascii=False
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def _surrogate(value: Any, path: str = "") -> str | None:
+    """The path of the first string (or key) holding a lone surrogate, else None."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path or "(body)"
+        return None
+    if isinstance(value, dict):
+        for k, v in value.items():
+            where = f"{path}.{k}" if path else str(k)
+            if _surrogate(k, where) or (found := _surrogate(v, where)):
+                return _surrogate(k, where) or found
+        return None
+    if isinstance(value, list):
+        for i, v in enumerate(value):
+            found = _surrogate(v, f"{path}[{i}]")
+            if found:
+                return found
+    return None
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"不是合法的 JSON 数值：{name}")
+
+
+def is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+async def read_json(request: Request, *, exact_decimals: bool = False) -> Any:
+    """The request's JSON body, or a ``Refused`` (415/422) naming what is wrong.
+
+    ``exact_decimals``: numbers with a fraction become ``Decimal`` (the national
+    platform's messages carry money as JSON numbers; a float must never hold money)."""
+    if not is_json(request.headers.get("content-type", "")):
+        raise UnsupportedMedia()
+    raw = await request.body()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise Refused(
+            Kind.invalid, "", f"请求体不是 UTF-8 编码（第 {err.start + 1} 个字节起无法解码）"
+        ) from None
+    try:
+        data = json.loads(
+            text,
+            parse_constant=_no_constants,
+            parse_float=Decimal if exact_decimals else float,
+        )
+    except json.JSONDecodeError as err:
+        raise Refused(
+            Kind.invalid,
+            "",
+            f"请求体不是合法的 JSON：{err.msg}（第 {err.lineno} 行第 {err.colno} 列）",
+        ) from None
+    except ValueError as err:  # NaN/Infinity, or an integer too long to convert
+        raise Refused(Kind.invalid, "", f"请求体不是合法的 JSON：{str(err)[:80]}") from None
+    where = _surrogate(data)
+    if where is not None:
+        raise Refused(
+            Kind.invalid, where, "含有无法编码的 Unicode 代理字符（孤立的 \\ud800–\\udfff）"
+        )
+    return data
+
+
+class UnsupportedMedia(Exception):
+    """Answered 415: the body is not ``application/json``."""
