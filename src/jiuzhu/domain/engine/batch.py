@@ -192,6 +192,7 @@ class Prepared:
         Narrows ``valid`` (in place) where an identification covers one natural year,
         and fills ``self.period_of``: per category code, the benefit year of claims held
         only through such a look-back in another calendar year (0: the claim's own).
+        Only the spans of look-back categories with an identification date are looked at.
         """
         c = self.c
         self.period_of: dict[int, np.ndarray] = {}
@@ -200,18 +201,24 @@ class Prepared:
         if not looks or day.size == 0:
             return via
         has_from = c.span_from != OPEN_FROM
-        ident = np.where(has_from, c.span_from, 0)
-        applied = np.where(has_from, c.applied(), 0)
-        ident_year = _years(ident)
         for cat, lb in looks.items():
-            mine = (c.span_category == CATEGORY_CODE[cat]) & has_from
+            idx = np.flatnonzero((c.span_category == CATEGORY_CODE[cat]) & has_from)
+            if idx.size == 0:
+                continue
+            ident = c.span_from[idx]
+            on = day[idx]
+            ident_year, on_year = _years(ident), _years(on)
             if lb.period == "identification_year":
-                valid &= ~mine | (_years(day) == ident_year)
-            start = _window_start(lb, ident, applied)
-            inside = mine & (start <= day) & (day < ident) & self._in_force(ident)
-            via |= inside
+                valid[idx] &= on_year == ident_year
+            start = _window_start(lb, ident, c.applied()[idx])
+            inside = (start <= on) & (on < ident) & self._in_force(ident)
+            via[idx] = inside
             if lb.period == "identification_year":
-                self._shifted(CATEGORY_CODE[cat], inside & (_years(day) != ident_year), ident_year)
+                shifted = np.zeros(day.size, bool)
+                shifted[idx] = inside & (on_year != ident_year)
+                year = np.zeros(day.size, np.int64)
+                year[idx] = ident_year
+                self._shifted(CATEGORY_CODE[cat], shifted, year)
         return via
 
     def _in_force(self, day: np.ndarray) -> np.ndarray:
@@ -422,11 +429,17 @@ class CumsumLedger:
         group: np.ndarray,
         cap: np.ndarray,
     ) -> np.ndarray:
-        """What a cap lets through of ``d`` for the claims ``within`` it (per group)."""
-        x = np.where(within, d, 0)
-        s_after = self.pool_cumsum(key, x, group) if group.size else x
-        capped = np.minimum(s_after, cap) - np.minimum(s_after - x, cap)
-        out: np.ndarray = np.where(within, capped, d)
+        """What a cap lets through of ``d`` for the claims ``within`` it (per group).
+
+        Worked on those claims alone: a cap usually covers few of them (a pool's)."""
+        idx = np.flatnonzero(within)
+        if idx.size == 0:
+            return d
+        sub = CumsumLedger(self.gid[idx])
+        x, g = d[idx], group[idx]
+        s_after = sub.seg_cumsum(x) if bool(np.all(g == g[0])) else sub.pool_cumsum(key, x, g)
+        out = d.copy()
+        out[idx] = np.minimum(s_after, cap[idx]) - np.minimum(s_after - x, cap[idx])
         return out
 
     def cumulative(
@@ -706,11 +719,10 @@ def _trial(p: Prepared, led: Ledger, rows: Rows, cat: np.ndarray) -> TrialOut:
         eligible = normal & (pool >= 0)
         if eligible.any() and p.excl:
             eligible &= ~p.excluded(b, rows, cat)
-        on_review = t_b.routed[cat] if t_b.desk else np.ones(m, bool)
-        opened = np.zeros(m, bool) if review is None else review[rows] >= REVIEWED
-        eligible &= ~on_review | opened
-        if review is not None and t_b.base is BaseKind.reasonable_cost:
-            opened &= on_review  # an approval of a benefit the desk pays changes nothing
+        if not t_b.desk or t_b.any_routed:
+            on_review = t_b.routed[cat] if t_b.desk else np.ones(m, bool)
+            opened = np.zeros(m, bool) if review is None else review[rows] >= REVIEWED
+            eligible &= ~on_review | opened
         pays = eligible & t_b.has_schedule[cat]
         if t_b.base is BaseKind.reasonable_cost:
             left = total - paid

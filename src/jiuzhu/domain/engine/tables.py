@@ -41,6 +41,7 @@ class BenefitTable:
     desk: bool
     has_schedule: np.ndarray  # [C] bool
     routed: np.ndarray  # [C] bool: the category's schedule is paid on application only
+    any_routed: bool
     deductible: np.ndarray  # [C*P] int64, the function's yearly deductible
     per_claim_deductible: np.ndarray  # [C*P] int64
     lower: np.ndarray  # [C*P, S] int64
@@ -166,6 +167,7 @@ def _benefit_table(compiled: CompiledPolicy, b: Benefit, key0: int) -> BenefitTa
         desk=ben.desk,
         has_schedule=has,
         routed=routed,
+        any_routed=bool(routed.any()),
         deductible=ded,
         per_claim_deductible=pcd,
         lower=lower,
