@@ -100,13 +100,14 @@ def get_policy(ref: str, overrides: list[Path] | None, sets: list[str] | None) -
     Settling under a city policy below the province's floors would pay people less
     than the province requires, so it is an error, not a warning.
     """
-    from jiuzhu.domain.policy.constraints import check
     from jiuzhu.io.policy_files import PolicyFileError, load_compiled, load_framework
 
     try:
         compiled = load_compiled(ref, overrides or [], sets or [])
         policy = compiled.policy
         if policy.framework is not None:
+            from jiuzhu.domain.policy.constraints import check
+
             broken = check(compiled, load_framework(policy.framework))
             if broken:
                 lines = [f"  {v.constraint}（{v.clause}）{v.text}：{v.detail}" for v in broken]

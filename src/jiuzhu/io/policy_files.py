@@ -13,18 +13,20 @@ import os
 from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import ValidationError
 
 from jiuzhu.domain.engine.rules import CompiledPolicy, RuleError
 from jiuzhu.domain.policy.audit import unsourced, walk
-from jiuzhu.domain.policy.constraints import Framework
 from jiuzhu.domain.policy.model import Policy
 from jiuzhu.domain.policy.names import param_name
-from jiuzhu.domain.workflow import Workflow
 from jiuzhu.io.errors import flatten
+
+if TYPE_CHECKING:
+    from jiuzhu.domain.policy.constraints import Framework
+    from jiuzhu.domain.workflow import Workflow
 
 POLICY_PATH_ENV = "JIUZHU_POLICY_PATH"
 
@@ -246,6 +248,8 @@ def load_compiled(
 
 
 def load_framework(framework_id: str) -> Framework:
+    from jiuzhu.domain.policy.constraints import Framework
+
     for d in search_dirs():
         path = d / "frameworks" / f"{framework_id}.yaml"
         if path.is_file():
@@ -258,6 +262,8 @@ def load_framework(framework_id: str) -> Framework:
 
 def load_workflow() -> Workflow:
     """The application procedure's transition table (``policies/procedure/applications.yaml``)."""
+    from jiuzhu.domain.workflow import Workflow
+
     path = shipped_dir() / "procedure" / "applications.yaml"
     try:
         return Workflow.model_validate(read_yaml(path))
