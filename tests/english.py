@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from enum import Enum
 
 from typer.main import get_command
 
@@ -17,6 +18,7 @@ from jiuzhu.cli.main import app
 from jiuzhu.cli.template_cmd import Template
 from jiuzhu.domain.vocabulary import Benefit, Category, VisitType
 from jiuzhu.io.claims import FIELD_ZH
+from jiuzhu.io.claims_columnar import ANALYSIS
 from jiuzhu.io.policy_files import shipped_ids
 from jiuzhu.usecases.access import Role
 
@@ -44,6 +46,9 @@ def _command_words() -> set[str]:
             for p in getattr(sub, "params", []):
                 for opt in [*p.opts, *p.secondary_opts]:
                     words.update(re.findall(r"[A-Za-z0-9_]+", opt))
+                kind = getattr(getattr(p, "type_descriptor", None), "annotation", None)
+                if isinstance(kind, type) and issubclass(kind, Enum):  # choices people type
+                    words.update(str(m.value) for m in kind)
                 if p.envvar:
                     words.add(p.envvar)
             walk(sub)
@@ -60,6 +65,7 @@ def allowed() -> set[str]:
         *(r.value for r in Role),
         *(part for t in Template for part in t.value.split("-")),
         *FIELD_ZH,
+        *ANALYSIS,  # the district and weight columns simulate reads
         "critical_care_grant",
         "personal",
         "reference",

@@ -37,6 +37,7 @@ from tests.cli_helpers import invoke
 POLICY = "liaocheng-2023"
 NEAR_RATE = "benefits.medical_assistance.schedules.near_poor.rate"
 KEY_RATE = "benefits.medical_assistance.schedules.key_groups.rate"
+NEAR_NAME = "医疗救助·低保边缘家庭成员及防止返贫监测帮扶对象·比例"
 ID_NUMBER = "371502199001011234"  # shaped like a 身份证号: must never be shown whole
 
 CATEGORY_TYPE = pl.List(
@@ -218,7 +219,9 @@ def test_a_reform_that_changes_nothing_gives_zero_deltas(tiny: Path) -> None:
     data = to_json(sim)
     assert all(v["delta"] == "0.00" for v in data["spending"].values())
     page = render(sim, ReportMeta(POLICY, "聊城", str(tiny)))
-    assert page.count("<svg") == 4 and "没有人的个人负担减轻" in page
+    # no chart of changes nobody has, and no empty table: the note says it
+    assert page.count("<svg") == 2 and "没有人的个人负担减轻" in page
+    assert "个人负担减轻最多的 0 人" not in page
 
 
 def test_nearest_rank_and_buckets() -> None:
@@ -261,12 +264,19 @@ def test_command_end_to_end(synth_dir: Path, tmp_path: Path) -> None:
     args = ["simulate", "--policy", POLICY, "--claims", str(synth_dir), "--reform", str(reform)]
     result = invoke([*args, "--out", str(out), "--json", str(js), "--top", "5"])
     assert result.code == 0, result.stderr
-    assert "各项待遇支出" in result.stdout and NEAR_RATE in result.stdout
+    assert "各项待遇支出" in result.stdout and NEAR_NAME in result.stdout
+    assert NEAR_RATE not in result.stdout  # the parameter in words, not its path
 
     data = json.loads(js.read_text(encoding="utf-8"))
     assert data["policy"] == POLICY and data["claims"] > 0 and data["input_errors"] == 0
     assert data["changes"] == [
-        {"path": NEAR_RATE, "baseline": "50%", "reform": "60%", "clause": "聊城实施方案 三(四)2"}
+        {
+            "path": NEAR_RATE,
+            "name": NEAR_NAME,
+            "baseline": "50%",
+            "reform": "60%",
+            "clause": "聊城实施方案 三(四)2",
+        }
     ]
     spending = data["spending"]
     assert spending["basic_insurance"]["delta"] == "0.00"
@@ -286,8 +296,8 @@ def test_command_end_to_end(synth_dir: Path, tmp_path: Path) -> None:
     page = (out / "report.html").read_text(encoding="utf-8")
     assert page.count("<svg") == 4
     assert "<?xml" not in page and "http://" not in page.split("<svg", 1)[0]
-    assert ">医疗救助</text>" in page  # text, not glyph outlines: the browser's fonts draw it
-    assert NEAR_RATE in page
+    assert ">医疗救助</text>" in page  # text, not glyph outlines: searchable
+    assert NEAR_NAME in page
 
 
 @pytest.mark.cli
@@ -336,3 +346,133 @@ def test_bad_rows_are_reported_and_the_rest_compared(tmp_path: Path) -> None:
     data = json.loads(js.read_text(encoding="utf-8"))
     assert data["input_errors"] == 1 and data["claims"] == 4
     assert data["spending"]["medical_assistance"]["delta"] == "525.00"
+
+
+# ---------------------------------------------------------------------- districts and weights
+PLACES = {"P-N": "371502", "P-D": "371503", "P-O": "371502"}
+
+
+def with_columns(claims: Path, **columns: dict[str, Any]) -> Path:
+    """The tiny year's file with per-person columns added (``district``, ``weight``)."""
+    frame = pl.read_parquet(claims / "claims.parquet")
+    for name, by_person in columns.items():
+        frame = frame.with_columns(
+            pl.col("person_id").replace_strict(by_person, return_dtype=pl.Utf8 if name ==
+                                               "district" else pl.Int64).alias(name)
+        )  # fmt: skip
+    frame.write_parquet(claims / "claims.parquet")
+    return claims
+
+
+def run_cmd(claims: Path, tmp_path: Path, *extra: str) -> dict[str, Any]:
+    js = tmp_path / "sim.json"
+    args = ["simulate", "-p", POLICY, "-c", str(claims), "--set", f"{NEAR_RATE}=60%"]
+    result = invoke([*args, "--json", str(js), *extra])
+    assert result.code == 0, result.stderr
+    data: dict[str, Any] = json.loads(js.read_text(encoding="utf-8"))
+    return data
+
+
+@pytest.mark.cli
+def test_results_by_district(tmp_path: Path) -> None:
+    claims = with_columns(write_claims(tmp_path / "c", tiny_rows()), district=PLACES)
+    data = run_cmd(claims, tmp_path)
+    d = data["by_district"]
+    assert set(d) == {"371502", "371503"}
+    # 东昌府区: P-N (two claims, 医疗救助 2625.00 → 3150.00) and P-O (no assistance)
+    assert d["371502"]["persons"]["baseline"] == 2 and d["371502"]["claims"]["baseline"] == 3
+    assert d["371502"]["beneficiaries"]["baseline"] == 1
+    assert d["371502"]["assistance"] == {
+        "baseline": "2625.00",
+        "reform": "3150.00",
+        "delta": "525.00",
+    }
+    assert d["371503"]["assistance"]["delta"] == "0.00"  # P-D, 低保: 2012.50 either way
+    assert d["371503"]["assistance"]["baseline"] == "2012.50"
+
+
+@pytest.mark.cli
+def test_weights_raise_the_sample_to_a_population(tmp_path: Path) -> None:
+    """P-N stands for 10 people, P-D for 2, P-O for 1: 医疗救助 10 × 2625.00 + 2 × 2012.50 =
+    30275.00, the reform's 10 × 525.00 = 5250.00 more; 13 people, 23 claims."""
+    weights = {"P-N": 10, "P-D": 2, "P-O": 1}
+    claims = with_columns(write_claims(tmp_path / "c", tiny_rows()), weight=weights)
+    data = run_cmd(claims, tmp_path, "--changes", str(tmp_path / "people.csv"))
+    assert data["weighted"] is True and data["sample"] == {"claims": 4, "persons": 3}
+    assert (data["persons"], data["claims"]) == (13, 23)
+    assert data["spending"]["medical_assistance"] == {
+        "baseline": "30275.00",
+        "reform": "35525.00",
+        "delta": "5250.00",
+    }
+    assert data["beneficiaries"]["baseline"] == 12
+    assert data["by_category"]["near_dibao"]["persons"]["baseline"] == 10
+    q = data["burden_distribution"]["everyone"]
+    # burdens 150.00 (weight 1), 862.50 (2), 9625.00 (10): half the 13 people bear 9625.00
+    assert q["persons"] == 13 and q["quantiles"]["P50"]["baseline"] == "9625.00"
+    assert q["quantiles"]["mean"]["baseline"] == "7548.08"  # 98125.00 / 13, half-up
+    people = (tmp_path / "people.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert len(people) == 2 and people[1].startswith("P-N,") and people[1].endswith(",10")
+
+
+@pytest.mark.cli
+def test_scale_and_a_persons_file(tmp_path: Path) -> None:
+    claims = write_claims(tmp_path / "c", tiny_rows())
+    persons = tmp_path / "persons.csv"
+    persons.write_text(
+        "参保人,区县,权重\nP-N,371502,2\nP-D,371503,1\nP-O,371502,1\n", encoding="utf-8"
+    )
+    data = run_cmd(claims, tmp_path, "--scale", "27.5")
+    # everyone alike: 525.00 × 27.5 = 14437.50; 3 × 27.5 = 82.5 people, half-up 83
+    assert data["spending"]["medical_assistance"]["delta"] == "14437.50"
+    assert data["persons"] == 83
+    data = run_cmd(claims, tmp_path, "--persons", str(persons), "--scale", "10")
+    assert data["spending"]["medical_assistance"]["delta"] == "10500.00"  # 525.00 × 2 × 10
+    assert data["by_district"]["371502"]["persons"]["baseline"] == 30
+    bad = invoke(["simulate", "-p", POLICY, "-c", str(claims), "--scale", "-1"])
+    assert bad.code == 2 and "--scale" in bad.stderr
+
+
+def test_weighted_quantiles_are_nearest_rank_with_equal_weights() -> None:
+    import numpy as np
+
+    values = np.array([400, 100, 300, 200], dtype=np.int64)
+    plain = distribution(values, values)
+    same = distribution(values, values, weights=np.full(4, 3_000_000, np.int64))
+    assert {k: v.baseline for k, v in plain.quantiles.items()} == {
+        k: v.baseline for k, v in same.quantiles.items()
+    }
+    assert same.persons == 12 and same.buckets[0].persons.baseline == 12
+
+
+@pytest.mark.cli
+def test_tables_as_xlsx_and_csv(tiny: Path, tmp_path: Path) -> None:
+    from decimal import Decimal
+
+    from openpyxl import load_workbook
+
+    book, folder = tmp_path / "t.xlsx", tmp_path / "csv"
+    run_cmd(tiny, tmp_path, "--xlsx", str(book), "--csv", str(folder))
+    wb = load_workbook(book)
+    assert "各项待遇支出" in wb.sheetnames and "改革内容" in wb.sheetnames
+    assert "负担加重最多" not in wb.sheetnames  # nobody's burden rises: no empty sheet
+    rows = list(wb["各项待遇支出"].iter_rows(values_only=True))
+    ma = next(r for r in rows if r[0] == "医疗救助")
+    assert [Decimal(str(v)) for v in ma[1:]] == [
+        Decimal("4637.50"),
+        Decimal("5162.50"),
+        Decimal("525.00"),
+    ]
+    changes = list(wb["改革内容"].iter_rows(values_only=True))
+    assert any(r[0] == NEAR_NAME for r in changes)
+    spending = (folder / "各项待遇支出.csv").read_text(encoding="utf-8-sig")
+    assert "医疗救助,4637.50,5162.50,525.00" in spending
+
+
+def test_the_report_draws_chinese_with_the_installed_font(tiny: Path) -> None:
+    sim = run(tiny, f"{NEAR_RATE}=60%")
+    page = render(sim, ReportMeta(POLICY, "聊城", str(tiny)))
+    assert '@font-face{font-family:"Noto Sans CJK SC"' in page  # the glyphs travel with it
+    assert "font-family: 'Noto Sans CJK SC'" in page  # the charts name the same font
+    # one unit: yuan with the tables' separators on the charts and in the tables
+    assert "+525.00" in page and "4,637.50" in page and "万" not in page

@@ -9,6 +9,12 @@ the same numbers and tests can check them to the fen.
 Money stays int64 fen throughout (Polars/NumPy integer sums, exact); ratios stay
 (numerator, denominator) pairs until formatted; quantiles are nearest-rank values
 of integer arrays, so every figure here is an amount some person actually has.
+
+A sample is raised to its population by weights: each person's weight (a claims or
+persons file's ``weight`` column, times ``--scale``), kept as an integer number of
+millionths. Every sum is then Σ fen × weight in exact 128-bit integers, rounded half-up
+to the fen (counts: to the person) once, at the end; with no weights every weight is one
+and the figures are the plain sums. Quantiles are weighted nearest-rank values.
 """
 
 from __future__ import annotations
@@ -28,7 +34,9 @@ from jiuzhu.domain.indicators import Totals, percent
 from jiuzhu.domain.money import format_yuan, round_half_up_div
 from jiuzhu.domain.policy.audit import leaves
 from jiuzhu.domain.policy.model import Policy
+from jiuzhu.domain.policy.names import param_name
 from jiuzhu.domain.vocabulary import Benefit, Category
+from jiuzhu.io.analysis_inputs import WEIGHT_ONE  # a weight in millionths: 1.0 is 1_000_000
 from jiuzhu.io.claims_columnar import ColumnarClaims
 
 ASSISTANCE: tuple[Benefit, ...] = (
@@ -47,6 +55,8 @@ quota is borne by the hospital; the 大病关怀 grant is reported on its own li
 
 ORDINARY = CATEGORY_CODE[Category.ordinary]
 SCENARIOS = ("baseline", "reform")
+NO_DISTRICT = ""
+"""The district of a person the input does not place (shown as 未知)."""
 
 # Report buckets of a person's yearly burden, in fen (a reading aid, not a policy value).
 BURDEN_BOUNDS: tuple[int, ...] = tuple(
@@ -132,6 +142,18 @@ class CategoryRow:
 
 
 @dataclass(frozen=True, slots=True)
+class DistrictRow:
+    """The claims of the people of one district (区县), a GB/T 2260 code."""
+
+    code: str
+    persons: Pair
+    claims: Pair
+    beneficiaries: Pair
+    assistance: Pair
+    personal: Pair
+
+
+@dataclass(frozen=True, slots=True)
 class PersonChange:
     """A person whose yearly burden moves; the id is masked if it is an ID number."""
 
@@ -140,6 +162,8 @@ class PersonChange:
     total: int
     personal: Pair
     assistance: Pair
+    district: str = NO_DISTRICT
+    weight: int = WEIGHT_ONE
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +190,8 @@ class Change:
     baseline: str | None
     reform: str | None
     clause: str
+    name: str = ""
+    """The parameter in words (``domain/policy/names.py``): what people read."""
 
 
 @dataclass(frozen=True)
@@ -189,6 +215,13 @@ class Simulation:
     gainers: list[PersonChange]
     losers: list[PersonChange]
     changes: list[Change] = field(default_factory=list)
+    by_district: list[DistrictRow] = field(default_factory=list)
+    weighted: bool = False
+    """Figures are raised to a population by weights (claims and persons are estimates)."""
+    sample: Pair = Pair(0, 0)
+    """The claims and people actually in the file (baseline: claims, reform: persons)."""
+    changed: list[PersonChange] = field(default_factory=list)
+    """Everyone whose yearly burden changes, largest fall first (ids masked)."""
 
 
 # ---------------------------------------------------------------------- computation
@@ -202,7 +235,8 @@ def changed_parameters(baseline: Policy, reform: Policy) -> list[Change]:
         if va is not None and vb is not None and va[0] == vb[0]:
             continue
         clause = (vb or va or ("", None))[1] or ""
-        out.append(Change(path, va[0] if va else None, vb[0] if vb else None, clause))
+        name = param_name(reform if vb is not None else baseline, path)
+        out.append(Change(path, va[0] if va else None, vb[0] if vb else None, clause, name))
     return out
 
 
@@ -216,22 +250,35 @@ def claims_frame(
     settle_day: np.ndarray,
     baseline: BatchResult,
     reform: BatchResult,
+    weight: np.ndarray | None = None,
+    district: pl.Series | None = None,
 ) -> pl.DataFrame:
-    """One row per claim settled under both: person, day, total and each scenario's amounts.
+    """One row per claim settled under both: person, day, total and each scenario's amounts,
+    with the person's weight (millionths) and district.
 
     A claim the engine rejects under either scenario (a date outside the policy's
     effective period, other payments larger than the bill left) is left out of
     both, so that the two scenarios are compared on the same bills.
     """
     keep = (baseline.reject == REJECT_NONE) & (reform.reject == REJECT_NONE)
+    n = total.size
+    w = np.full(n, WEIGHT_ONE, np.int64) if weight is None else weight.astype(np.int64)
+    where = pl.Series(keep)
+    places = (
+        pl.Series([NO_DISTRICT] * n, dtype=pl.Utf8)
+        if district is None
+        else district.cast(pl.Utf8).fill_null(NO_DISTRICT)
+    )
     data: dict[str, Any] = {
-        "person_id": person_id.filter(pl.Series(keep)),
+        "person_id": person_id.filter(where),
         "day": settle_day[keep].astype(np.int32),
         "total": total[keep].astype(np.int64),
+        "w": w[keep],
+        "district": places.filter(where),
     }
     for name, res in zip(SCENARIOS, (baseline, reform), strict=True):
-        paid = np.zeros(total.size, dtype=np.int64)
-        assist = np.zeros(total.size, dtype=np.int64)
+        paid = np.zeros(n, dtype=np.int64)
+        assist = np.zeros(n, dtype=np.int64)
         data[_col(name, "category")] = res.category[keep].astype(np.int8)
         for b in AMOUNTS:
             data[_col(name, b.value)] = res.amounts[b][keep]
@@ -244,18 +291,33 @@ def claims_frame(
     return pl.DataFrame(data)
 
 
+def weighted(expr: pl.Expr) -> pl.Expr:
+    """Σ value × weight (millionths), exactly, in 128-bit integers."""
+    return (expr.cast(pl.Int128) * pl.col("w").cast(pl.Int128)).sum()
+
+
+def estimate(raw: int | None) -> int:
+    """A weighted sum (in millionths) as the figure it estimates, rounded half-up."""
+    return round_half_up_div(int(raw or 0), WEIGHT_ONE)
+
+
 def _sum(frame: pl.DataFrame, column: str) -> int:
-    return int(frame[column].sum()) if frame.height else 0
+    return estimate(frame.select(weighted(pl.col(column))).item()) if frame.height else 0
 
 
 def _pair(frame: pl.DataFrame, name: str) -> Pair:
     return Pair(_sum(frame, _col("baseline", name)), _sum(frame, _col("reform", name)))
 
 
+def _claim_count(frame: pl.DataFrame) -> int:
+    """The claims of a frame as the population they stand for."""
+    return _sum(frame.with_columns(pl.lit(1, dtype=pl.Int64).alias("one")), "one")
+
+
 def _totals(frame: pl.DataFrame, scenario: str) -> Totals:
     """``indicators.Totals`` from columns: the same definitions as the per-claim summary."""
     t = Totals()
-    t.claims = frame.height
+    t.claims = _claim_count(frame)
     t.total = _sum(frame, "total")
     t.personal = _sum(frame, _col(scenario, "personal"))
     t.grants = _sum(frame, _col(scenario, "grant"))
@@ -278,34 +340,63 @@ def _indicators(frame: pl.DataFrame, assisted_only: bool) -> Indicators:
     return Indicators(tb.claims, tb.total, RatioPair(pb, pr), RatioPair(bb, br))
 
 
+def _groups(frame: pl.DataFrame, key: str, scenario: str) -> dict[Any, tuple[int, ...]]:
+    """Per value of ``key``: weighted persons, claims, beneficiaries, assistance, burden.
+
+    A person is counted once per group (their weight, not their claims'), so the claims
+    are summed per (group, person) first.
+    """
+    per_person = frame.group_by(key, "person_id").agg(
+        pl.col("w").first(),
+        pl.len().alias("claims"),
+        pl.col(_col(scenario, "assistance")).sum().alias("assistance"),
+        pl.col(_col(scenario, "personal")).sum().alias("personal"),
+    )
+    grouped = per_person.group_by(key).agg(
+        pl.col("w").cast(pl.Int128).sum().alias("persons"),
+        weighted(pl.col("claims")).alias("claims"),
+        weighted((pl.col("assistance") > 0).cast(pl.Int64)).alias("beneficiaries"),
+        weighted(pl.col("assistance")).alias("assistance"),
+        weighted(pl.col("personal")).alias("personal"),
+    )
+    return {row[0]: tuple(estimate(v) for v in row[1:]) for row in grouped.iter_rows()}
+
+
 def _by_category(frame: pl.DataFrame) -> list[CategoryRow]:
-    per: dict[str, dict[int, tuple[int, int, int, int]]] = {}
-    for s in SCENARIOS:
-        grouped = frame.group_by(_col(s, "category")).agg(
-            pl.col("person_id").n_unique().alias("persons"),
-            pl.len().alias("claims"),
-            pl.col(_col(s, "assistance")).sum().alias("assistance"),
-            pl.col(_col(s, "personal")).sum().alias("personal"),
-        )
-        per[s] = {
-            int(row[0]): (int(row[1]), int(row[2]), int(row[3]), int(row[4]))
-            for row in grouped.iter_rows()
-        }
+    per = {s: _groups(frame, _col(s, "category"), s) for s in SCENARIOS}
     codes = sorted(set(per["baseline"]) | set(per["reform"]))
-    zero = (0, 0, 0, 0)
+    zero = (0, 0, 0, 0, 0)
     rows = []
     for code in codes:
         b, r = per["baseline"].get(code, zero), per["reform"].get(code, zero)
         rows.append(
             CategoryRow(
-                CATEGORIES[code],
+                CATEGORIES[int(code)],
                 Pair(b[0], r[0]),
                 Pair(b[1], r[1]),
-                Pair(b[2], r[2]),
                 Pair(b[3], r[3]),
+                Pair(b[4], r[4]),
             )
         )
     return rows
+
+
+def _by_district(frame: pl.DataFrame) -> list[DistrictRow]:
+    """The same figures by the person's district (区县); none when no district is known."""
+    if frame.height == 0 or bool((frame["district"] == NO_DISTRICT).all()):
+        return []
+    per = {s: _groups(frame, "district", s) for s in SCENARIOS}
+    zero = (0, 0, 0, 0, 0)
+    out = []
+    for code in sorted(set(per["baseline"]) | set(per["reform"]), key=lambda c: (c == "", c)):
+        b, r = per["baseline"].get(code, zero), per["reform"].get(code, zero)
+        out.append(
+            DistrictRow(
+                code,
+                *(Pair(b[k], r[k]) for k in range(5)),  # persons … personal
+            )
+        )
+    return out
 
 
 def persons_frame(frame: pl.DataFrame) -> pl.DataFrame:
@@ -313,7 +404,8 @@ def persons_frame(frame: pl.DataFrame) -> pl.DataFrame:
 
     ``assisted``: settled under a non-ordinary category at least once in the
     year. ``category``: the category of the person's last claim under the reform,
-    to say who a person is in the lists of gainers and losers.
+    to say who a person is in the lists of gainers and losers. ``w`` and
+    ``district``: the person's (those of their first claim).
     """
     return (
         frame.group_by("person_id")
@@ -334,6 +426,8 @@ def persons_frame(frame: pl.DataFrame) -> pl.DataFrame:
             .sort_by("day", maintain_order=True)
             .last()
             .alias("category"),
+            pl.col("w").first(),
+            pl.col("district").first(),
         )
         .sort("person_id")
     )
@@ -348,50 +442,87 @@ def nearest_rank(sorted_values: np.ndarray, q: int) -> int:
     return int(sorted_values[k - 1])
 
 
+def weighted_rank(sorted_values: np.ndarray, cum_weights: np.ndarray, q: int) -> int:
+    """The same with weights: the smallest value whose cumulative weight reaches q% of
+    all (with equal weights, exactly ``nearest_rank``)."""
+    if sorted_values.size == 0:
+        return 0
+    total = int(cum_weights[-1])
+    reach = -(-q * total // 100)  # ⌈q% of the total weight⌉, in exact integers
+    k = int(np.searchsorted(cum_weights, reach, side="left"))
+    return int(sorted_values[min(k, sorted_values.size - 1)])
+
+
+def _scenario_distribution(
+    values: np.ndarray, w: np.ndarray, edges: np.ndarray
+) -> tuple[dict[str, int], list[int]]:
+    """One scenario's quantiles (with mean and max) and weighted bucket counts."""
+    if values.size == 0:
+        return {**{f"P{q}": 0 for q in QUANTILES}, "mean": 0, "max": 0}, [0] * edges.size
+    order = np.argsort(values, kind="stable")
+    sv, cw = values[order], np.cumsum(w[order])
+    figures = {f"P{q}": weighted_rank(sv, cw, q) for q in QUANTILES}
+    figures["mean"] = _mean(values, w)
+    figures["max"] = int(sv[-1])
+    sums = np.zeros(edges.size, np.int64)
+    np.add.at(sums, np.searchsorted(edges, values, side="right") - 1, w)
+    return figures, [estimate(int(x)) for x in sums]
+
+
 def distribution(
-    baseline: np.ndarray, reform: np.ndarray, bounds: Sequence[int] = BURDEN_BOUNDS
+    baseline: np.ndarray,
+    reform: np.ndarray,
+    bounds: Sequence[int] = BURDEN_BOUNDS,
+    weights: np.ndarray | None = None,
 ) -> Distribution:
-    """Quantiles, mean, maximum and bucket counts of yearly burdens (fen), both scenarios."""
-    sb, sr = np.sort(baseline), np.sort(reform)
-    n = int(sb.size)
-    quantiles = {f"P{q}": Pair(nearest_rank(sb, q), nearest_rank(sr, q)) for q in QUANTILES}
-    if n:
-        quantiles["mean"] = Pair(
-            round_half_up_div(int(sb.sum()), n), round_half_up_div(int(sr.sum()), n)
-        )
-        quantiles["max"] = Pair(int(sb[-1]), int(sr[-1]))
-    else:
-        quantiles["mean"] = quantiles["max"] = Pair(0, 0)
+    """Quantiles, mean, maximum and bucket counts of yearly burdens (fen), both scenarios.
+
+    ``weights`` (millionths, per person) raise the counts to a population and weight the
+    quantiles; without them every person counts once (plain nearest-rank quantiles)."""
+    n = int(baseline.size)
+    w = np.full(n, WEIGHT_ONE, np.int64) if weights is None else weights.astype(np.int64)
     edges = np.asarray(bounds, dtype=np.int64)
-    cb = np.bincount(np.searchsorted(edges, sb, side="right") - 1, minlength=edges.size)
-    cr = np.bincount(np.searchsorted(edges, sr, side="right") - 1, minlength=edges.size)
+    (qb, cb), (qr, cr) = (_scenario_distribution(v, w, edges) for v in (baseline, reform))
     buckets = [
         Bucket(
             int(edges[i]),
             int(edges[i + 1]) if i + 1 < edges.size else None,
-            Pair(int(cb[i]), int(cr[i])),
+            Pair(cb[i], cr[i]),
         )
         for i in range(edges.size)
     ]
-    return Distribution(n, quantiles, buckets)
+    persons = n if weights is None else estimate(int(w.sum()))
+    return Distribution(persons, {k: Pair(qb[k], qr[k]) for k in qb}, buckets)
 
 
-def _changes(persons: pl.DataFrame, top: int, gainers: bool) -> list[PersonChange]:
-    delta = pl.col(_col("reform", "personal")) - pl.col(_col("baseline", "personal"))
-    moved = persons.with_columns(delta.alias("delta")).filter(
-        pl.col("delta") < 0 if gainers else pl.col("delta") > 0
+def _mean(values: np.ndarray, w: np.ndarray) -> int:
+    """Σ value × weight ÷ Σ weight, half-up to the fen, in exact integers (Polars Int128)."""
+    frame = pl.DataFrame({"v": values, "w": w})
+    num, den = frame.select(weighted(pl.col("v")), pl.col("w").cast(pl.Int128).sum()).row(0)
+    return round_half_up_div(int(num), int(den)) if den else 0
+
+
+def _person_change(row: dict[str, Any]) -> PersonChange:
+    return PersonChange(
+        mask_id(row["person_id"]),
+        CATEGORIES[row["category"]],
+        int(row["total"]),
+        Pair(int(row["baseline_personal"]), int(row["reform_personal"])),
+        Pair(int(row["baseline_assistance"]), int(row["reform_assistance"])),
+        row["district"],
+        int(row["w"]),
     )
-    ranked = moved.sort(["delta", "person_id"], descending=[not gainers, False]).head(top)
-    return [
-        PersonChange(
-            mask_id(row["person_id"]),
-            CATEGORIES[row["category"]],
-            int(row["total"]),
-            Pair(int(row["baseline_personal"]), int(row["reform_personal"])),
-            Pair(int(row["baseline_assistance"]), int(row["reform_assistance"])),
-        )
-        for row in ranked.iter_rows(named=True)
-    ]
+
+
+def _moved(persons: pl.DataFrame) -> pl.DataFrame:
+    delta = pl.col(_col("reform", "personal")) - pl.col(_col("baseline", "personal"))
+    return persons.with_columns(delta.alias("delta")).filter(pl.col("delta") != 0)
+
+
+def _changes(moved: pl.DataFrame, top: int, gainers: bool) -> list[PersonChange]:
+    side = moved.filter(pl.col("delta") < 0 if gainers else pl.col("delta") > 0)
+    ranked = side.sort(["delta", "person_id"], descending=[not gainers, False]).head(top)
+    return [_person_change(row) for row in ranked.iter_rows(named=True)]
 
 
 def compare(
@@ -403,19 +534,29 @@ def compare(
     *,
     top: int = 10,
     changes: list[Change] | None = None,
+    weight: np.ndarray | None = None,
+    district: pl.Series | None = None,
 ) -> Simulation:
     """All the figures of a simulation from the two settlements of the same claims.
 
-    ``person_id``, ``total`` and ``settle_day`` are per claim in input order, as
-    the results are.
+    ``person_id``, ``total``, ``settle_day`` and, when given, ``weight`` (millionths) and
+    ``district`` are per claim in input order, as the results are.
     """
-    frame = claims_frame(person_id, total, settle_day, baseline, reform)
+    frame = claims_frame(person_id, total, settle_day, baseline, reform, weight, district)
     persons = persons_frame(frame)
     gets = [persons[_col(s, "assistance")].to_numpy() > 0 for s in SCENARIOS]
+    pw = persons["w"].to_numpy()
     assisted = persons.filter(pl.col("assisted"))
+    is_weighted = weight is not None
+
+    def people(mask: np.ndarray) -> int:
+        return estimate(int(pw[mask].sum())) if is_weighted else int(mask.sum())
+
+    moved = _moved(persons)
+    dist_weights = (lambda f: f["w"].to_numpy()) if is_weighted else (lambda f: None)
     return Simulation(
-        claims=frame.height,
-        persons=persons.height,
+        claims=_claim_count(frame),
+        persons=people(np.ones(persons.height, bool)),
         rejected=Pair(
             int((baseline.reject != REJECT_NONE).sum()), int((reform.reject != REJECT_NONE).sum())
         ),
@@ -425,24 +566,34 @@ def compare(
         assistance=_pair(frame, "assistance"),
         personal=_pair(frame, "personal"),
         by_category=_by_category(frame),
-        beneficiaries=Pair(int(gets[0].sum()), int(gets[1].sum())),
-        new_beneficiaries=int((~gets[0] & gets[1]).sum()),
-        lost_beneficiaries=int((gets[0] & ~gets[1]).sum()),
+        beneficiaries=Pair(people(gets[0]), people(gets[1])),
+        new_beneficiaries=people(~gets[0] & gets[1]),
+        lost_beneficiaries=people(gets[0] & ~gets[1]),
         indicators={
             "everyone": _indicators(frame, assisted_only=False),
             "assisted": _indicators(frame, assisted_only=True),
         },
         distribution={
             "everyone": distribution(
-                persons["baseline_personal"].to_numpy(), persons["reform_personal"].to_numpy()
+                persons["baseline_personal"].to_numpy(),
+                persons["reform_personal"].to_numpy(),
+                weights=dist_weights(persons),
             ),
             "assisted": distribution(
-                assisted["baseline_personal"].to_numpy(), assisted["reform_personal"].to_numpy()
+                assisted["baseline_personal"].to_numpy(),
+                assisted["reform_personal"].to_numpy(),
+                weights=dist_weights(assisted),
             ),
         },
-        gainers=_changes(persons, top, gainers=True),
-        losers=_changes(persons, top, gainers=False),
+        gainers=_changes(moved, top, gainers=True),
+        losers=_changes(moved, top, gainers=False),
         changes=list(changes or []),
+        by_district=_by_district(frame),
+        weighted=is_weighted,
+        sample=Pair(frame.height, persons.height),
+        changed=[
+            _person_change(row) for row in moved.sort(["delta", "person_id"]).iter_rows(named=True)
+        ],
     )
 
 
@@ -453,6 +604,8 @@ def simulate(
     *,
     top: int = 10,
     settler: Settler = settle_year,
+    weight: np.ndarray | None = None,
+    district: pl.Series | None = None,
 ) -> Simulation:
     """Settle the claims under both policies and compare (for callers without a progress bar)."""
     base = settler(baseline, claims)
@@ -465,6 +618,8 @@ def simulate(
         ref,
         top=top,
         changes=changed_parameters(baseline.policy, reform.policy),
+        weight=weight,
+        district=district,
     )
 
 
@@ -496,10 +651,18 @@ def _person(p: PersonChange) -> dict[str, Any]:
     return {
         "person_id": p.person_id,
         "category": p.category.value,
+        "district": p.district or None,
+        "weight": _weight(p.weight),
         "total": format_yuan(p.total),
         "personal": _money(p.personal),
         "assistance": _money(p.assistance),
     }
+
+
+def _weight(w: int) -> str:
+    """A weight as a decimal string (millionths shown exactly, trailing zeros dropped)."""
+    whole, frac = divmod(w, WEIGHT_ONE)
+    return f"{whole}.{frac:06d}".rstrip("0").rstrip(".")
 
 
 def _distribution(d: Distribution) -> dict[str, Any]:
@@ -524,12 +687,20 @@ def to_json(sim: Simulation) -> dict[str, Any]:
     spending["assistance_total"] = _money(sim.assistance)
     spending["personal"] = _money(sim.personal)
     return {
+        "weighted": sim.weighted,
+        "sample": {"claims": sim.sample.baseline, "persons": sim.sample.reform},
         "claims": sim.claims,
         "persons": sim.persons,
         "rejected_claims": {"baseline": sim.rejected.baseline, "reform": sim.rejected.reform},
         "total": format_yuan(sim.total),
         "changes": [
-            {"path": c.path, "baseline": c.baseline, "reform": c.reform, "clause": c.clause}
+            {
+                "path": c.path,
+                "name": c.name,
+                "baseline": c.baseline,
+                "reform": c.reform,
+                "clause": c.clause,
+            }
             for c in sim.changes
         ],
         "spending": spending,
@@ -541,6 +712,16 @@ def to_json(sim: Simulation) -> dict[str, Any]:
                 "personal": _money(row.personal),
             }
             for row in sim.by_category
+        },
+        "by_district": {
+            row.code or "unknown": {
+                "persons": _count(row.persons),
+                "claims": _count(row.claims),
+                "beneficiaries": _count(row.beneficiaries),
+                "assistance": _money(row.assistance),
+                "personal": _money(row.personal),
+            }
+            for row in sim.by_district
         },
         "beneficiaries": {
             **_count(sim.beneficiaries),

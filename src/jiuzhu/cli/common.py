@@ -1,4 +1,9 @@
-"""What the commands share: loading a policy with overrides, reading input, errors."""
+"""What the commands share: loading a policy with overrides, reading input, errors.
+
+Imported by every command, also for ``jiuzhu --help``: so it imports the domain, the
+file readers and pydantic only inside the functions that need them (docs/performance.md,
+"Start-up").
+"""
 
 from __future__ import annotations
 
@@ -7,16 +12,14 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from jiuzhu.domain.engine.reference import ClaimRejected, settle_claims
-from jiuzhu.domain.engine.rules import CompiledPolicy
-from jiuzhu.domain.engine.settlement import Settlement
-from jiuzhu.domain.policy.constraints import check
-from jiuzhu.io.claims import InputError, parse_lines
-from jiuzhu.io.policy_files import PolicyFileError, load_compiled, load_framework
+if TYPE_CHECKING:
+    from jiuzhu.domain.engine.rules import CompiledPolicy
+    from jiuzhu.domain.engine.settlement import Settlement
+    from jiuzhu.io.claims import InputError
 
 PolicyOpt = Annotated[
     str, typer.Option("--policy", "-p", help="政策 ID（如 liaocheng-2023）或政策文件路径")
@@ -97,6 +100,9 @@ def get_policy(ref: str, overrides: list[Path] | None, sets: list[str] | None) -
     Settling under a city policy below the province's floors would pay people less
     than the province requires, so it is an error, not a warning.
     """
+    from jiuzhu.domain.policy.constraints import check
+    from jiuzhu.io.policy_files import PolicyFileError, load_compiled, load_framework
+
     try:
         compiled = load_compiled(ref, overrides or [], sets or [])
         policy = compiled.policy
@@ -138,6 +144,9 @@ def settle_input(
     compiled: CompiledPolicy, lines: list[str]
 ) -> tuple[list[Settlement], list[InputError]]:
     """Parse and settle; the good claims settle even when others are bad."""
+    from jiuzhu.domain.engine.reference import ClaimRejected, settle_claims
+    from jiuzhu.io.claims import InputError, parse_lines
+
     parsed = parse_lines(lines)
     errors = list(parsed.errors)
     settlements: list[Settlement] = []

@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 from importlib import resources
+from typing import TYPE_CHECKING
 
-from rich import box
-from rich.console import Console
-from rich.progress import Progress
-from rich.table import Table
-
-from jiuzhu.domain.engine.reference import ClaimRejected, ReferenceEngine
-from jiuzhu.domain.engine.settlement import Settlement
-from jiuzhu.domain.engine.state import PersonState
-from jiuzhu.domain.indicators import percent, summarize
-from jiuzhu.domain.money import format_yuan
-from jiuzhu.domain.policy.model import Policy
-from jiuzhu.domain.vocabulary import Benefit
-from jiuzhu.io.claims import parse_lines
-from jiuzhu.io.policy_files import compile_policy, load_policy, shipped_ids
+if TYPE_CHECKING:  # imported in demo(): `jiuzhu --help` loads this module (performance.md)
+    from jiuzhu.domain.engine.settlement import Settlement
+    from jiuzhu.domain.policy.model import Policy
 
 TEMPLATE_YEAR = "2001-"
 
@@ -35,6 +25,19 @@ def place(policy: Policy) -> str:
 
 def demo() -> None:
     """用随软件提供的样例年度单据，按五个政策分别结算，并汇总各项支付和保障率。"""
+    from rich import box
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from jiuzhu.domain.engine.reference import ClaimRejected, ReferenceEngine
+    from jiuzhu.domain.engine.state import PersonState
+    from jiuzhu.domain.indicators import percent, summarize
+    from jiuzhu.domain.money import format_yuan
+    from jiuzhu.domain.vocabulary import Benefit
+    from jiuzhu.io.claims import parse_lines
+    from jiuzhu.io.policy_files import compile_policy, load_policy, shipped_ids
+
     text = (resources.files("jiuzhu") / "data" / "demo_claims.jsonl").read_text(encoding="utf-8")
     console = Console()
     results: dict[str, list[Settlement]] = {}

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -23,21 +23,13 @@ from jiuzhu.cli.common import (
 )
 from jiuzhu.cli.registry_cmd import DbOpt
 from jiuzhu.domain.clock import today
-from jiuzhu.domain.enrolment import (
-    DENOMINATOR_ZH,
-    KIND_ZH,
-    Decision,
-    decide,
-    enrolment_rate,
-    payer_zh,
-    payers,
-    period,
-)
 from jiuzhu.domain.money import format_yuan
-from jiuzhu.domain.policy.model import Policy
-from jiuzhu.domain.registry import Membership
-from jiuzhu.domain.vocabulary import Category
-from jiuzhu.io.enrolment_ledger import LedgerRow, totals_by_category, write_ledger
+
+if TYPE_CHECKING:  # imported where used: `jiuzhu --help` loads this module (performance.md)
+    from jiuzhu.domain.enrolment import Decision
+    from jiuzhu.domain.policy.model import Policy
+    from jiuzhu.domain.registry import Membership
+    from jiuzhu.io.enrolment_ledger import LedgerRow
 
 
 @dataclass(frozen=True)
@@ -57,6 +49,8 @@ def load_registry(db: str | None) -> list[RegistryPerson]:
     from sqlalchemy.orm import selectinload
 
     from jiuzhu.cli.database import open_existing
+    from jiuzhu.domain.registry import Membership
+    from jiuzhu.domain.vocabulary import Category
     from jiuzhu.storage.db import session_factory
     from jiuzhu.storage.models import District, Household, Person
 
@@ -96,7 +90,9 @@ def load_registry(db: str | None) -> list[RegistryPerson]:
 def _json_report(
     policy: Policy, year: int, rows: Sequence[LedgerRow], decisions: Sequence[Decision]
 ) -> dict[str, Any]:
+    from jiuzhu.domain.enrolment import DENOMINATOR_ZH, enrolment_rate, payers
     from jiuzhu.domain.ids import mask_id
+    from jiuzhu.io.enrolment_ledger import totals_by_category
 
     section = policy.enrolment_subsidy
     assert section is not None
@@ -154,6 +150,17 @@ def enrolment(
     """资助参保：按登记的救助对象类别计算某年度谁获资助、资助多少、各方分担，以及资助参保率。"""
     from rich.console import Console
     from rich.table import Table
+
+    from jiuzhu.domain.enrolment import (
+        DENOMINATOR_ZH,
+        KIND_ZH,
+        decide,
+        enrolment_rate,
+        payer_zh,
+        payers,
+        period,
+    )
+    from jiuzhu.io.enrolment_ledger import LedgerRow, totals_by_category, write_ledger
 
     if ledger is not None:
         if ledger.suffix.lower() != ".xlsx":

@@ -1,4 +1,12 @@
-"""The ``jiuzhu`` command."""
+"""The ``jiuzhu`` command.
+
+Start-up matters (``jiuzhu --help``, a one-claim ``settle`` at a hospital desk), so the
+command modules import only Typer at the top; Polars, NumPy, Dask, matplotlib,
+SQLAlchemy, FastAPI, pydantic and rich are imported inside the commands that use them
+(docs/performance.md, "Start-up"; tests/test_startup.py checks it). Help is Click's plain
+text (``rich_markup_mode=None``): Typer's rich help costs more than the rest of the
+start-up together.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +15,7 @@ import typer
 from jiuzhu.cli import (
     certificate_cmd,
     demo,
+    explain_cmd,
     policy_cmd,
     registry_cmd,
     service_cmd,
@@ -16,19 +25,7 @@ from jiuzhu.cli import (
     template_cmd,
 )
 from jiuzhu.cli.chinese import ChineseGroup
-from jiuzhu.cli.common import (
-    EXIT_DATA,
-    InputOpt,
-    OverrideOpt,
-    PolicyOpt,
-    SetOpt,
-    get_policy,
-    read_input,
-    report_errors,
-    settle_input,
-)
 from jiuzhu.cli.enrolment_cmd import enrolment
-from jiuzhu.cli.render import render_settlement
 
 app = typer.Typer(
     cls=ChineseGroup,  # help pages and usage errors in Chinese, for every command below
@@ -36,11 +33,13 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 app.add_typer(policy_cmd.app, name="policy")
 app.command("demo")(demo.demo)
 app.command("synth")(synth_cmd.synth)
 app.command("settle")(settle_cmd.settle)
+app.command("explain")(explain_cmd.explain)
 app.command("simulate")(simulate_cmd.simulate)
 app.add_typer(registry_cmd.db_app, name="db")
 app.add_typer(registry_cmd.roster_app, name="roster")
@@ -51,26 +50,6 @@ app.add_typer(service_cmd.token_app, name="token")
 app.add_typer(service_cmd.audit_app, name="audit")
 app.command("enrolment")(enrolment)
 app.command("template")(template_cmd.template)
-
-
-@app.command()
-def explain(
-    policy: PolicyOpt,
-    input: InputOpt = "-",
-    override: OverrideOpt = None,
-    set_: SetOpt = None,
-) -> None:
-    """以表格解释每笔结算：每项待遇的金额、基数、公式和政策条款。"""
-    from rich.console import Console
-
-    compiled = get_policy(policy, override, set_)
-    settlements, errors = settle_input(compiled, read_input(input))
-    console = Console()
-    for s in settlements:
-        render_settlement(console, s, compiled.policy)
-    report_errors(errors)
-    if errors:
-        raise typer.Exit(EXIT_DATA)
 
 
 if __name__ == "__main__":  # pragma: no cover

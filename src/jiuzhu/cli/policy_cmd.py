@@ -3,29 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from jiuzhu.cli.common import EXIT_DATA, fail
-from jiuzhu.domain.engine.rules import CompiledPolicy
-from jiuzhu.domain.policy.audit import leaves
-from jiuzhu.domain.policy.constraints import check as check_constraints
-from jiuzhu.domain.policy.model import Policy
-from jiuzhu.domain.policy.summary import Rule, summarize
-from jiuzhu.io.policy_files import (
-    PolicyFileError,
-    compile_policy,
-    load_framework,
-    load_policy,
-    shipped_ids,
-)
+
+if TYPE_CHECKING:  # imported where used: `jiuzhu --help` loads this module (performance.md)
+    from rich.console import Console
+    from rich.table import Table
+
+    from jiuzhu.domain.engine.rules import CompiledPolicy
+    from jiuzhu.domain.policy.model import Policy
+    from jiuzhu.domain.policy.summary import Rule
 
 
 def _wide() -> Console:
     """Tables of policies are wide; keep them readable when piped to a file."""
+    from rich.console import Console
+
     return Console(width=max(Console().width, 160))
 
 
@@ -34,6 +30,8 @@ Ref = Annotated[str, typer.Argument(help="政策 ID 或政策文件路径")]
 
 
 def _load(ref: str) -> tuple[Policy, CompiledPolicy]:
+    from jiuzhu.io.policy_files import PolicyFileError, compile_policy, load_policy
+
     try:
         policy = load_policy(ref)
         return policy, compile_policy(policy, ref)
@@ -44,6 +42,11 @@ def _load(ref: str) -> tuple[Policy, CompiledPolicy]:
 @app.command("list")
 def list_() -> None:
     """列出随软件提供的政策。"""
+    from rich.console import Console
+    from rich.table import Table
+
+    from jiuzhu.io.policy_files import shipped_ids
+
     table = Table("ID", "名称", "地区", "施行")
     for pid in shipped_ids():
         p, _ = _load(pid)
@@ -58,6 +61,11 @@ def show(
     params: Annotated[bool, typer.Option("--params", help="列出每一项取值及其条款")] = False,
 ) -> None:
     """显示政策：各项待遇的标准和条款，以及哪些取值为假定值。"""
+    from rich.console import Console
+    from rich.table import Table
+
+    from jiuzhu.domain.policy.summary import summarize
+
     _, compiled = _load(ref)
     s = summarize(compiled)
     console = Console(highlight=False)
@@ -95,6 +103,8 @@ def _rule_text(rule: Rule, section_clause: str | None) -> str:
 def _bullets(lines: Iterable[tuple[str, str]]) -> Table:
     """(mark, text) lines with a hanging indent, wrapped inside the terminal's width
     (Chinese text included, which has no spaces to break at)."""
+    from rich.table import Table
+
     grid = Table.grid(padding=(0, 1))
     grid.add_column(width=4, justify="right")
     grid.add_column(overflow="fold")
@@ -106,6 +116,12 @@ def _bullets(lines: Iterable[tuple[str, str]]) -> Table:
 @app.command("check")
 def check_cmd(file: Ref) -> None:
     """校验政策文件：格式、条款出处，以及省级框架的下限和上限。"""
+    from rich.console import Console
+    from rich.table import Table
+
+    from jiuzhu.domain.policy.constraints import check as check_constraints
+    from jiuzhu.io.policy_files import PolicyFileError, load_framework
+
     policy, compiled = _load(file)
     typer.echo(f"{policy.id}：格式正确，每项取值均有条款出处。")
     if policy.framework is None:
@@ -131,6 +147,10 @@ def check_cmd(file: Ref) -> None:
 @app.command()
 def diff(a: Ref, b: Ref) -> None:
     """比较两个政策：哪些取值不同、增加或删除。"""
+    from rich.table import Table
+
+    from jiuzhu.domain.policy.audit import leaves
+
     pa, _ = _load(a)
     pb, _ = _load(b)
     la = {p: (v, c) for p, v, c in leaves(pa)}

@@ -13,10 +13,8 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
-import polars as pl
 import typer
 
 from jiuzhu.cli.common import (
@@ -33,23 +31,22 @@ from jiuzhu.cli.common import (
     writable,
     written,
 )
-from jiuzhu.domain.claims import Claim
-from jiuzhu.domain.engine import explain
-from jiuzhu.domain.engine.batch import REJECT_NONE, REJECT_NOT_IN_FORCE, settle_columns
-from jiuzhu.domain.engine.columns import from_claims
-from jiuzhu.domain.engine.reference import (
-    ClaimRejected,
-    not_in_force,
-    other_too_large,
-    settle_claims,
-)
-from jiuzhu.domain.engine.rules import CompiledPolicy
-from jiuzhu.domain.engine.settlement import Settlement
-from jiuzhu.io import settlements_columnar, settlements_table
-from jiuzhu.io.claims import InputError, Parsed, parse_lines
-from jiuzhu.io.claims_columnar import ColumnarClaims, ColumnarInputError, read_parquet, to_claims
-from jiuzhu.io.claims_table import is_table
-from jiuzhu.io.registry_categories import RegistryCategories
+
+if TYPE_CHECKING:  # imported where used: `jiuzhu --help` and a one-claim JSONL settlement
+    # must not pay for Polars and NumPy (docs/performance.md, "Start-up")
+    import numpy as np
+    import polars as pl
+
+    from jiuzhu.batch_parts import Rejected
+    from jiuzhu.domain.claims import Claim
+    from jiuzhu.domain.engine.reference import ClaimRejected
+    from jiuzhu.domain.engine.rules import CompiledPolicy
+    from jiuzhu.domain.engine.settlement import Settlement
+    from jiuzhu.io.claims import InputError, Parsed
+    from jiuzhu.io.claims_columnar import ColumnarClaims
+    from jiuzhu.io.registry_categories import RegistryCategories
+
+    Outcome = tuple[pl.DataFrame | None, list[Settlement], list[InputError]]
 
 
 class Engine(StrEnum):
@@ -138,6 +135,8 @@ def settle(
     registry: RegistryOpt = None,
 ) -> None:
     """结算单据：结果按输入顺序写出（默认每行一个 JSON 到标准输出），错误写到标准错误。"""
+    from jiuzhu.io.claims_table import is_table
+
     out_format = file_format(output, OUTPUT_FORMATS, "--output")
     if errors_file is not None:
         file_format(str(errors_file), ERROR_FORMATS, "--errors")
@@ -149,22 +148,30 @@ def settle(
     cluster = _dask_target(dask, engine, input, output) if dask is not None else None
     compiled = get_policy(policy, override, set_)
     table_out = out_format in ("parquet", "csv")
+    streamed = False
     if cluster is not None:
         result = _on_dask(compiled, policy, override, set_, input, cluster)
     elif is_parquet(input):
+        from jiuzhu.io.claims_columnar import ColumnarInputError, read_parquet
+
         try:
             cc = read_parquet(input)
         except ColumnarInputError as err:
             fail(f"输入错误：{err}")
-        result = _from_columns(compiled, cc, engine, table_out)
+        if engine is Engine.batch and out_format == "parquet" and output != "-":
+            streamed = True  # written part by part while the next parts settle
+            result = _stream_parquet(compiled, cc, Path(output))
+        else:
+            result = _from_columns(compiled, cc, engine, table_out)
     elif is_table(input):
-        result = _from_table(compiled, Path(input), engine, table_out, _registry_hook(registry))
+        result = _from_table(compiled, Path(input), engine, table_out, registry_hook(registry))
     else:
         result = _from_jsonl(
-            compiled, read_input(input), engine, table_out, _registry_hook(registry)
+            compiled, read_input(input), engine, table_out, registry_hook(registry)
         )
     frame, settlements, errors = result
-    _write(out_format, output, compiled, frame, settlements)
+    if not streamed:
+        _write(out_format, output, compiled, frame, settlements)
     errors.sort(key=lambda e: e.line)
     report_errors(errors)
     if errors_file is not None:
@@ -188,6 +195,8 @@ def _write(
             sys.stdout.write("\n")
         sys.stdout.flush()
         return
+    from jiuzhu.io import settlements_columnar, settlements_table
+
     target = Path(output)
     with written(target, "输出文件") as tmp:
         if out_format == "jsonl":
@@ -240,9 +249,6 @@ def write_errors(path: Path, errors: list[InputError], kind: str) -> None:
         write_xlsx(path, [sheet])
 
 
-Outcome = tuple[pl.DataFrame | None, list[Settlement], list[InputError]]
-
-
 def _dask_target(spec: str, engine: Engine, input: str, output: str) -> tuple[str | None, int]:
     """``--dask`` as (scheduler address or None for a local cluster, local workers)."""
     if engine is not Engine.batch:
@@ -269,6 +275,7 @@ def _on_dask(
     cluster: tuple[str | None, int],
 ) -> Outcome:
     from jiuzhu.distributed import ClusterError, settle_parquet_distributed
+    from jiuzhu.io.claims_columnar import ColumnarInputError
 
     scheduler, workers = cluster
     try:
@@ -291,6 +298,9 @@ def _on_dask(
 def _split(
     results: list[Settlement | ClaimRejected], lines: list[int]
 ) -> tuple[list[Settlement], list[InputError]]:
+    from jiuzhu.domain.engine.reference import ClaimRejected
+    from jiuzhu.io.claims import InputError
+
     settled: list[Settlement] = []
     errors: list[InputError] = []
     for r, line in zip(results, lines, strict=True):
@@ -301,11 +311,12 @@ def _split(
     return settled, errors
 
 
-def _registry_hook(url: str | None) -> RegistryCategories | None:
+def registry_hook(url: str | None) -> RegistryCategories | None:
     """The registry's categories for claims that give none, read in bulk up front."""
     if url is None:
         return None
     from jiuzhu.cli.database import open_existing
+    from jiuzhu.io.registry_categories import RegistryCategories
 
     return RegistryCategories(open_existing(url))  # never a new, empty database
 
@@ -317,6 +328,8 @@ def _from_jsonl(
     table_out: bool,
     registry: RegistryCategories | None = None,
 ) -> Outcome:
+    from jiuzhu.io.claims import parse_lines
+
     if registry is not None:
         registry.prefetch(_decoded(text))
         registry.engine.dispose()
@@ -326,9 +339,17 @@ def _from_jsonl(
 def _settle_parsed(
     compiled: CompiledPolicy, parsed: Parsed, engine: Engine, table_out: bool
 ) -> Outcome:
+    from jiuzhu.domain.engine.reference import settle_claims
+
     claims = [c for _, c in parsed.claims]
     lines = [n for n, _ in parsed.claims]
     if engine is Engine.batch and table_out:
+        import polars as pl
+
+        from jiuzhu.domain.engine.batch import REJECT_NONE, settle_columns
+        from jiuzhu.domain.engine.columns import from_claims
+        from jiuzhu.io import settlements_columnar
+
         cols, _ = from_claims(claims)
         res = settle_columns(compiled, cols)
         ok = res.reject == REJECT_NONE
@@ -343,12 +364,19 @@ def _settle_parsed(
         errors = _batch_errors(compiled, claims, lines, res.reject, res.reject_left)
         return frame, [], parsed.errors + errors
     if engine is Engine.batch:
+        from jiuzhu.domain.engine import explain
+
         results = explain.settle_claims(compiled, claims)
     else:
         results = settle_claims(compiled, claims)
     settled, errors = _split(results, lines)
-    table = settlements_columnar.from_settlements(settled) if table_out else None
-    return table, settled, parsed.errors + errors
+    return _table(settled) if table_out else None, settled, parsed.errors + errors
+
+
+def _table(settled: list[Settlement]) -> pl.DataFrame:
+    from jiuzhu.io import settlements_columnar
+
+    return settlements_columnar.from_settlements(settled)
 
 
 def _from_table(
@@ -392,6 +420,12 @@ def _batch_errors(
     reject_left: np.ndarray,
 ) -> list[InputError]:
     """The batch engine's rejections, worded as the reference engine words them."""
+    import numpy as np
+
+    from jiuzhu.domain.engine.batch import REJECT_NONE, REJECT_NOT_IN_FORCE
+    from jiuzhu.domain.engine.reference import not_in_force, other_too_large
+    from jiuzhu.io.claims import InputError
+
     out = []
     for i in np.flatnonzero(reject != REJECT_NONE):
         claim = claims[i]
@@ -403,28 +437,45 @@ def _batch_errors(
     return out
 
 
+def _stream_parquet(compiled: CompiledPolicy, cc: ColumnarClaims, output: Path) -> Outcome:
+    """Parquet to Parquet by the batch engine: settled in parts of whole persons, each part
+    written as the next ones settle (``batch_parts.write_parquet``)."""
+    from jiuzhu.batch_parts import write_parquet
+
+    with written(output, "输出文件") as tmp:
+        rejected = write_parquet(compiled, cc, tmp)
+    return None, [], cc.errors + _rejections(compiled, cc, rejected)
+
+
+def _rejections(
+    compiled: CompiledPolicy, cc: ColumnarClaims, rejected: Rejected
+) -> list[InputError]:
+    """The engine's rejections of a columnar table's rows, in the reference engine's words."""
+    from jiuzhu.io.claims_columnar import ColumnarClaims, to_claims
+
+    bad = rejected.index
+    claims = ColumnarClaims(
+        cc.cols.take(bad), cc.claim_id.gather(bad), cc.person_id.gather(bad), cc.row[bad], []
+    )
+    return _batch_errors(
+        compiled, to_claims(claims), cc.row[bad].tolist(), rejected.reject, rejected.reject_left
+    )
+
+
 def _from_columns(
     compiled: CompiledPolicy, cc: ColumnarClaims, engine: Engine, table_out: bool
 ) -> Outcome:
+    from jiuzhu.domain.engine import explain
+    from jiuzhu.domain.engine.batch import settle_columns
+    from jiuzhu.domain.engine.reference import settle_claims
+    from jiuzhu.io.claims_columnar import to_claims
+
     lines = cc.row.tolist()
     if engine is Engine.batch and table_out:
-        res = settle_columns(compiled, cc.cols)
-        ok = res.reject == REJECT_NONE
-        frame = settlements_columnar.from_batch(
-            cc.claim_id, cc.person_id, compiled.policy.id, cc.cols.total, res, ok
-        )
-        bad = np.flatnonzero(~ok)
-        rejected = ColumnarClaims(
-            cc.cols.take(bad), cc.claim_id.gather(bad), cc.person_id.gather(bad), cc.row[bad], []
-        )
-        errors = _batch_errors(
-            compiled,
-            to_claims(rejected),
-            cc.row[bad].tolist(),
-            res.reject[bad],
-            res.reject_left[bad],
-        )
-        return frame, [], cc.errors + errors
+        from jiuzhu.batch_parts import settle_table
+
+        frame, rejected = settle_table(compiled, cc)  # parts of whole persons, two at a time
+        return frame, [], cc.errors + _rejections(compiled, cc, rejected)
     claims = to_claims(cc)
     if engine is Engine.batch:
         res = settle_columns(compiled, cc.cols, snapshots=True)
@@ -432,5 +483,4 @@ def _from_columns(
     else:
         results = settle_claims(compiled, claims)
     settled, errors = _split(results, lines)
-    table = settlements_columnar.from_settlements(settled) if table_out else None
-    return table, settled, cc.errors + errors
+    return _table(settled) if table_out else None, settled, cc.errors + errors

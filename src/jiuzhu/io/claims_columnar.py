@@ -13,6 +13,7 @@ without roster data looks), and pre-settled insurance is two flat columns
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,14 +31,7 @@ from jiuzhu.domain.engine.columns import (
     date_of,
 )
 from jiuzhu.domain.money import Fen, format_yuan
-from jiuzhu.domain.vocabulary import (
-    CATEGORY_ALIASES,
-    CATEGORY_ZH,
-    VISIT_ALIASES,
-    VISIT_ZH,
-    Category,
-    VisitType,
-)
+from jiuzhu.domain.vocabulary import CATEGORY_ALIASES, CATEGORY_ZH, VISIT_ALIASES, VISIT_ZH
 from jiuzhu.io.claims import (
     BOTH_CATEGORIES,
     MAX_CLAIM_FEN,
@@ -61,7 +55,10 @@ REQUIRED = (
     *MONEY_COLUMNS,
 )
 FLAGS = ("out_of_area", "out_of_area_filed", "quota_hospital", "late_stage")
-KNOWN = {*REQUIRED, *OPTIONAL_MONEY, *FLAGS, "disease", "category", "categories"}
+ANALYSIS = ("district", "weight")
+"""Columns ``jiuzhu simulate`` reads (the person's 区县 and weight, io/analysis_inputs.py);
+settlement ignores them."""
+KNOWN = {*REQUIRED, *OPTIONAL_MONEY, *FLAGS, *ANALYSIS, "disease", "category", "categories"}
 
 
 class ColumnarInputError(ValueError):
@@ -157,26 +154,42 @@ def _schema(frame: pl.DataFrame) -> None:
             )
 
 
-def _fen(frame: pl.DataFrame, name: str) -> pl.Series:
-    """Decimal yuan → Int64 fen (null stays null); more than two places is refused."""
-    col = frame[name]
-    scale = col.dtype.scale if isinstance(col.dtype, pl.Decimal) else 2
-    if scale is not None and scale > 2:
-        scaled = col.cast(pl.Decimal(38, scale)) * 100
-        whole = scaled.cast(pl.Int64)
-        if not (whole.cast(pl.Decimal(38, scale)) == scaled).fill_null(True).all():
+_FEN_BOUND = 10**17
+"""Fen beyond this (in a column wider than Decimal(18, 2)) are clipped to it before the
+cast to int64: they fail the upper-bound check anyway, and it names the row."""
+
+
+def _fen(name: str, dtype: pl.DataType, frame: pl.DataFrame) -> pl.Expr:
+    """Decimal yuan → Int64 fen (null stays null); more than two places is refused.
+
+    The unscaled integer of a Decimal(p, 2) value is its fen: reinterpreted, not
+    multiplied, so millions of rows convert in milliseconds.
+    """
+    scale = dtype.scale if isinstance(dtype, pl.Decimal) else 2
+    col = pl.col(name)
+    if scale < 2:
+        col = col.cast(pl.Decimal(38, 2))
+    unscaled = col.reinterpret(dtype=pl.Int128)
+    if scale > 2:
+        unit = 10 ** (scale - 2)
+        if not frame.select((unscaled % unit == 0).all()).item():
             raise ColumnarInputError(f"金额列 {name} 含有超过两位小数的值")
-        return whole
-    return (col.cast(pl.Decimal(38, 2)) * 100).cast(pl.Int64)
+        unscaled = unscaled // unit
+    if isinstance(dtype, pl.Decimal) and (dtype.precision or 38) - scale + 2 > 18:
+        unscaled = unscaled.clip(-_FEN_BOUND, _FEN_BOUND)
+    return unscaled.cast(pl.Int64)
 
 
 def _repeats(ids: pl.Series) -> np.ndarray:
     """Rows whose claim_id appeared on an earlier row.
 
-    Hashes first (fast, and equal ids have equal hashes); only rows sharing a
-    hash are compared as strings, so a collision never rejects a good row.
+    Strictly increasing ids (as most extracts are written) have none, which one pass
+    shows. Otherwise hashes first (fast, and equal ids have equal hashes); only rows
+    sharing a hash are compared as strings, so a collision never rejects a good row.
     """
     out = np.zeros(ids.len(), bool)
+    if ids.dtype == pl.Utf8 and ids.null_count() == 0 and _strictly_increasing(ids):
+        return out
     h = ids.hash().to_numpy()
     hs = np.sort(h)
     shared = np.unique(hs[1:][hs[1:] == hs[:-1]])
@@ -192,154 +205,265 @@ def _repeats(ids: pl.Series) -> np.ndarray:
     return out
 
 
+def _strictly_increasing(s: pl.Series) -> bool:
+    if s.len() < 2:
+        return True
+    return bool(pl.select((s.slice(1) > s.slice(0, s.len() - 1)).all()).item())
+
+
 class _Errors:
-    def __init__(self, frame: pl.DataFrame) -> None:
-        self.claim_id = frame["claim_id"]
-        self.bad = np.zeros(frame.height, bool)
+    """The errors found so far, and which rows they make bad."""
+
+    def __init__(self, claim_id: pl.Series) -> None:
+        self.claim_id = claim_id
+        self.bad = np.zeros(claim_id.len(), bool)
         self.found: list[InputError] = []
 
-    def add(self, mask: np.ndarray | pl.Series, field: str, message: str | list[str]) -> None:
-        m = mask.to_numpy() if isinstance(mask, pl.Series) else mask
-        m = np.asarray(m, dtype=bool)
-        rows = np.flatnonzero(m)
+    def add(self, mask: np.ndarray, field: str, message: str | list[str]) -> None:
+        self.add_rows(np.flatnonzero(np.asarray(mask, dtype=bool)), field, message)
+
+    def add_rows(self, rows: np.ndarray, field: str, message: str | list[str]) -> None:
         if rows.size == 0:
             return
-        ids = self.claim_id.gather(rows).cast(pl.Utf8, strict=False).to_list()
+        ids = self.claim_id.gather(rows).to_list()
         for k, i in enumerate(rows):
             text = message if isinstance(message, str) else message[k]
             cid = ids[k] if isinstance(ids[k], str) and ids[k] else None
             self.found.append(InputError(int(i) + 1, cid, field, text))
-        self.bad |= m
+        self.bad[rows] = True
+
+
+Message = str | Callable[[np.ndarray], list[str]]
+"""An error's text: the same for every row, or built from the failing rows' indices."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Check:
+    field: str
+    bad: np.ndarray  # bool per row: the row fails this check
+    message: Message
+
+
+class _Columns:
+    """The file's columns as NumPy arrays, converted once: what the checks and the engine read.
+
+    Money is fen (the Decimal's unscaled integer, reinterpreted: no arithmetic), a null
+    becomes 0 with the null kept in ``nulls``; the per-row checks then run as NumPy
+    comparisons, a few milliseconds each for ten million rows.
+    """
+
+    def __init__(self, frame: pl.DataFrame, optional_money: list[str]) -> None:
+        self.frame = frame
+        self.n = frame.height
+        money = [*MONEY_COLUMNS, *optional_money]
+        exprs = {name: _fen(name, frame.schema[name], frame) for name in money}
+        visit_codes = {v.value: code for v, code in VISIT_CODE.items()}
+        visit_codes |= {text: visit_codes[v] for text, v in VISIT_TEXT.items()}  # 住院
+        exprs["visit"] = (
+            pl.col("visit_type")
+            .cast(pl.Utf8, strict=False)
+            .replace_strict(visit_codes, default=-1, return_dtype=pl.Int8)
+            .fill_null(-1)
+        )
+        exprs["level"] = pl.col("hospital_level").cast(pl.Int64, strict=False)
+        for name in ("settlement_date", "admission_date"):
+            exprs[name] = pl.col(name).cast(pl.Int32)
+        converted = frame.select(*[e.alias(k) for k, e in exprs.items()])
+        self.nulls: dict[str, np.ndarray] = {}
+        self.values: dict[str, np.ndarray] = {}
+        for name in converted.columns:
+            s = converted[name]
+            if s.null_count():
+                self.nulls[name] = s.is_null().to_numpy()
+                s = s.fill_null(0 if name != "level" else -1)
+            self.values[name] = s.to_numpy()
+        for name in ("referred", *FLAGS):
+            if name in frame.columns:
+                s = frame[name]
+                if s.null_count():
+                    self.nulls[name] = s.is_null().to_numpy()
+                    s = s.fill_null(False)
+                self.values[name] = s.to_numpy().astype(bool, copy=False)
+            else:
+                self.values[name] = np.zeros(self.n, bool)
+        self.has = {name: name in frame.columns for name in OPTIONAL_MONEY}
+        other = self.values.get("other_payments")
+        self.values["other"] = other if other is not None else np.zeros(self.n, np.int64)
+        bi_given = self.given("basic_insurance")
+        cii_given = self.given("critical_illness_insurance")
+        self.values["bi_given"], self.values["cii_given"] = bi_given, cii_given
+        self.values["has_insurance"] = bi_given & cii_given
+        for key, name in (("bi", "basic_insurance"), ("cii", "critical_illness_insurance")):
+            v = self.values.get(name)
+            self.values[key] = v if v is not None else np.zeros(self.n, np.int64)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.values[name]
+
+    def null(self, name: str) -> np.ndarray:
+        hit = self.nulls.get(name)
+        return hit if hit is not None else np.zeros(self.n, bool)
+
+    def given(self, name: str) -> np.ndarray:
+        if not self.has[name]:
+            return np.zeros(self.n, bool)
+        return ~self.null(name)
+
+    def text(self, name: str) -> pl.Series:
+        return self.frame[name].cast(pl.Utf8, strict=False)
+
+    def longer(self, name: str, limit: int) -> np.ndarray:
+        """Rows whose text is longer than ``limit`` characters (bytes first: cheaper)."""
+        s = self.text(name)
+        if not bool((s.str.len_bytes() > limit).any()):
+            return np.zeros(self.n, bool)
+        return (s.str.len_chars() > limit).fill_null(False).to_numpy()
+
+    def empty(self, name: str) -> np.ndarray:
+        s = self.text(name)
+        return (s.is_null() | (s.str.len_bytes() == 0)).fill_null(True).to_numpy()
+
+
+def _checks(w: _Columns, optional_money: list[str], repeat: np.ndarray) -> list[_Check]:
+    """Every per-row check of the contract, in the order their errors are listed."""
+    out: list[_Check] = []
+    for name in ("claim_id", "person_id"):
+        out.append(_Check(name, w.empty(name), "不能为空"))
+        out.append(_Check(name, w.longer(name, 64), "长度不能超过 64 个字符"))
+    out.append(_Check("claim_id", repeat, "重复的 claim_id（与前面的行相同）"))
+
+    def visit_message(at: np.ndarray) -> list[str]:
+        return [unknown_visit(v) for v in w.text("visit_type").gather(at).to_list()]
+
+    out.append(_Check("visit_type", w["visit"] < 0, visit_message))
+    level = w["level"]
+    out.append(_Check("hospital_level", (level < 1) | (level > 3), "须为 1、2、3 级医院"))
+    out.append(_Check("referred", w.null("referred"), "须为 true 或 false"))
+    out.append(_Check("settlement_date", w.null("settlement_date"), "不能为空"))
+    out.append(_Check("admission_date", w.null("admission_date"), "不能为空"))
+    both = ~(w.null("settlement_date") | w.null("admission_date"))
+
+    def dates_message(at: np.ndarray) -> list[str]:
+        return [
+            f"入院日期 {date_of(int(a))} 晚于结算日期 {date_of(int(s))}"
+            for a, s in zip(w["admission_date"][at], w["settlement_date"][at], strict=True)
+        ]
+
+    late = both & (w["admission_date"] > w["settlement_date"])
+    out.append(_Check("admission_date", late, dates_message))
+    for name in MONEY_COLUMNS:
+        out.append(_Check(name, w.null(name), "不能为空"))
+    bound = f"金额超出上限（须小于 {format_yuan(MAX_CLAIM_FEN)} 元），请核对单位"
+    for name in (*MONEY_COLUMNS, *optional_money):
+        out.append(_Check(name, w[name] < 0, "金额不能为负数"))
+        out.append(_Check(name, w[name] >= MAX_CLAIM_FEN, bound))
+    total, scope = w["total"], w["policy_scope"]
+    parts = w["full_self_pay"] + w["partial_self_pay"] + scope
+
+    def total_message(at: np.ndarray) -> list[str]:
+        return [split_mismatch(int(t), int(s)) for t, s in zip(total[at], parts[at], strict=True)]
+
+    out.append(_Check("total", total != parts, total_message))
+    bi, cii, other, has_ins = w["bi"], w["cii"], w["other"], w["has_insurance"]
+    out.append(
+        _Check(
+            "insurance",
+            w["bi_given"] != w["cii_given"],
+            "basic_insurance 与 critical_illness_insurance 须同时给出或同时为空",
+        )
+    )
+    over = has_ins & (bi + cii > scope)
+    out.append(_Check("insurance", over, "基本医保与大病保险合计超过政策范围内费用"))
+    out.append(
+        _Check(
+            "other_payments",
+            has_ins & ~over & (other > total - bi - cii),
+            "其他支付超过保险报销后剩余费用",
+        )
+    )
+    out.append(_Check("other_payments", ~has_ins & (other > total), "其他支付超过总费用"))
+    out.append(
+        _Check(
+            "out_of_area_filed",
+            w["out_of_area_filed"] & ~w["out_of_area"],
+            "只有异地就医（out_of_area: true）才有备案",
+        )
+    )
+    if "disease" in w.frame.columns:
+        out.append(_Check("disease", w.longer("disease", 100), "长度不能超过 100 个字符"))
+    return out
+
+
+def _row_errors(checks: list[_Check], e: _Errors) -> None:
+    """Messages for the rows that fail (usually none), check by check, in order."""
+    failing = np.zeros(e.bad.size, bool)
+    for ch in checks:
+        failing |= ch.bad
+    if not failing.any():
+        return
+    at = np.flatnonzero(failing)
+    for ch in checks:
+        rows = at[ch.bad[at]]
+        if rows.size:
+            text = ch.message if isinstance(ch.message, str) else ch.message(rows)
+            e.add_rows(rows, ch.field, text)
 
 
 def from_frame(frame: pl.DataFrame) -> ColumnarClaims:
-    """Check every row; return the good ones as columns and an error per bad field."""
+    """Check every row; return the good ones as columns and an error per bad field.
+
+    Each check is one NumPy comparison over the converted columns, and messages are
+    built only for the rows that fail, so a clean file of ten million claims is checked
+    in about a second (docs/performance.md).
+    """
     _schema(frame)
+    for name in ("referred", *FLAGS):
+        if name in frame.columns and frame[name].dtype != pl.Boolean:
+            raise ColumnarInputError(
+                f"列 {name} 须为布尔值（是/否），实际为{type_zh(frame[name].dtype)}"
+            )
     n = frame.height
-    e = _Errors(frame)
-    for name in ("claim_id", "person_id"):
-        s = frame[name].cast(pl.Utf8, strict=False)
-        length = s.str.len_chars()
-        e.add(s.is_null() | (length == 0), name, "不能为空")
-        e.add((length > 64).fill_null(False), name, "长度不能超过 64 个字符")
-    e.add(_repeats(frame["claim_id"]), "claim_id", "重复的 claim_id（与前面的行相同）")
-
-    visit = frame["visit_type"].cast(pl.Utf8, strict=False)
-    visit = visit.replace(VISIT_TEXT)  # 住院 → inpatient
-    known_visit = visit.is_in([v.value for v in VisitType]).fill_null(False)
-    e.add(~known_visit, "visit_type", [unknown_visit(v) for v in visit.filter(~known_visit)])
-    level = frame["hospital_level"].cast(pl.Int64, strict=False)
-    e.add(~level.is_in([1, 2, 3]).fill_null(False), "hospital_level", "须为 1、2、3 级医院")
-    referred = frame["referred"]
-    if referred.dtype != pl.Boolean:
-        raise ColumnarInputError(
-            f"列 referred 须为布尔值（是/否），实际为{type_zh(referred.dtype)}"
-        )
-    e.add(referred.is_null(), "referred", "须为 true 或 false")
-    settle, admit = frame["settlement_date"], frame["admission_date"]
-    e.add(settle.is_null(), "settlement_date", "不能为空")
-    e.add(admit.is_null(), "admission_date", "不能为空")
-    late = (admit > settle).fill_null(False)
-    e.add(
-        late,
-        "admission_date",
-        [
-            f"入院日期 {a} 晚于结算日期 {s}"
-            for a, s in zip(admit.filter(late), settle.filter(late), strict=True)
-        ],
-    )
-
-    money = {name: _fen(frame, name) for name in MONEY_COLUMNS}
-    for name in OPTIONAL_MONEY:
-        if name in frame.columns:
-            money[name] = _fen(frame, name)
-    for name in MONEY_COLUMNS:
-        e.add(money[name].is_null(), name, "不能为空")
-    for name, s in money.items():
-        e.add((s < 0).fill_null(False), name, "金额不能为负数")
-        e.add(
-            (s >= MAX_CLAIM_FEN).fill_null(False),
-            name,
-            f"金额超出上限（须小于 {format_yuan(MAX_CLAIM_FEN)} 元），请核对单位",
-        )
-    total = money["total"].fill_null(0).to_numpy()
-    full = money["full_self_pay"].fill_null(0).to_numpy()
-    partial = money["partial_self_pay"].fill_null(0).to_numpy()
-    scope = money["policy_scope"].fill_null(0).to_numpy()
-    parts = full + partial + scope
-    wrong = parts != total
-    e.add(
-        wrong,
-        "total",
-        [split_mismatch(int(t), int(s)) for t, s in zip(total[wrong], parts[wrong], strict=True)],
-    )
-    other = money.get("other_payments", pl.Series([0] * n)).fill_null(0).to_numpy()
-    bi_col = money.get("basic_insurance", pl.Series([None] * n, dtype=pl.Int64))
-    cii_col = money.get("critical_illness_insurance", pl.Series([None] * n, dtype=pl.Int64))
-    half = (bi_col.is_null() != cii_col.is_null()).to_numpy()
-    e.add(half, "insurance", "basic_insurance 与 critical_illness_insurance 须同时给出或同时为空")
-    has_ins = (~bi_col.is_null() & ~cii_col.is_null()).to_numpy()
-    bi = bi_col.fill_null(0).to_numpy()
-    cii = cii_col.fill_null(0).to_numpy()
-    over = has_ins & (bi + cii > scope)
-    e.add(over, "insurance", "基本医保与大病保险合计超过政策范围内费用")
-    e.add(
-        has_ins & ~over & (other > total - bi - cii),
-        "other_payments",
-        "其他支付超过保险报销后剩余费用",
-    )
-    e.add(~has_ins & (other > total), "other_payments", "其他支付超过总费用")
-
-    flags = {}
-    for name in FLAGS:
-        if name in frame.columns:
-            if frame[name].dtype != pl.Boolean:
-                raise ColumnarInputError(
-                    f"列 {name} 须为布尔值（是/否），实际为{type_zh(frame[name].dtype)}"
-                )
-            flags[name] = frame[name].fill_null(False).to_numpy()
-        else:
-            flags[name] = np.zeros(n, bool)
-    e.add(
-        flags["out_of_area_filed"] & ~flags["out_of_area"],
-        "out_of_area_filed",
-        "只有异地就医（out_of_area: true）才有备案",
-    )
-    disease = (
-        frame["disease"].cast(pl.Utf8, strict=False)
-        if "disease" in frame.columns
-        else pl.Series([None] * n, dtype=pl.Utf8)
-    )
-    e.add((disease.str.len_chars() > 100).fill_null(False), "disease", "长度不能超过 100 个字符")
+    optional_money = [name for name in OPTIONAL_MONEY if name in frame.columns]
+    w = _Columns(frame, optional_money)
+    claim_id, person_id = w.text("claim_id"), w.text("person_id")
+    e = _Errors(claim_id)
+    _row_errors(_checks(w, optional_money, _repeats(frame["claim_id"])), e)
     spans = _spans(frame, e)
 
-    good = np.flatnonzero(~e.bad)
-    dcodes, dnames = _codes(disease.gather(good))
-    pcodes, _ = _codes(frame["person_id"].cast(pl.Utf8).gather(good), names=False)
+    every = not e.bad.any()
+    good = np.arange(n) if every else np.flatnonzero(~e.bad)
+    disease = w.text("disease") if "disease" in frame.columns else None
+    if not every:
+        claim_id, person_id = claim_id.gather(good), person_id.gather(good)
+        disease = None if disease is None else disease.gather(good)
+    dcodes, dnames = _codes(disease, good.size)
     remap = np.full(n, -1, np.int64)
     remap[good] = np.arange(good.size)
     keep = remap[spans[0]] >= 0
+
+    def arr(name: str) -> np.ndarray:
+        a = w[name]
+        return a if every else a[good]
+
     cols = ClaimColumns(
-        person=pcodes.astype(np.int64),
-        visit=visit.gather(good)
-        .replace_strict({v.value: c for v, c in VISIT_CODE.items()}, return_dtype=pl.Int8)
-        .to_numpy(),
-        settle_day=settle.gather(good).cast(pl.Int32).to_numpy(),
-        admit_day=admit.gather(good).cast(pl.Int32).to_numpy(),
-        level=level.gather(good).cast(pl.Int8).to_numpy(),
-        referred=referred.gather(good).to_numpy().astype(bool),
-        total=total[good],
-        policy_scope=scope[good],
-        other=other[good],
-        has_insurance=has_ins[good],
-        bi_given=bi[good],
-        cii_given=cii[good],
+        person=_person_codes(person_id),
+        visit=arr("visit"),
+        settle_day=arr("settlement_date"),
+        admit_day=arr("admission_date"),
+        level=arr("level").astype(np.int8),
+        referred=arr("referred"),
+        total=arr("total"),
+        policy_scope=arr("policy_scope"),
+        other=arr("other"),
+        has_insurance=arr("has_insurance"),
+        bi_given=arr("bi"),
+        cii_given=arr("cii"),
         disease=dcodes.astype(np.int32),
         disease_names=tuple(dnames),
-        out_of_area=flags["out_of_area"][good],
-        out_of_area_filed=flags["out_of_area_filed"][good],
-        quota_hospital=flags["quota_hospital"][good],
-        late_stage=flags["late_stage"][good],
+        out_of_area=arr("out_of_area"),
+        out_of_area_filed=arr("out_of_area_filed"),
+        quota_hospital=arr("quota_hospital"),
+        late_stage=arr("late_stage"),
         span_claim=remap[spans[0][keep]],
         span_category=spans[1][keep],
         span_from=spans[2][keep],
@@ -348,20 +472,30 @@ def from_frame(frame: pl.DataFrame) -> ColumnarClaims:
     )
     errors = sorted(e.found, key=lambda x: x.line)
     return ColumnarClaims(
-        cols,
-        frame["claim_id"].cast(pl.Utf8).gather(good),
-        frame["person_id"].cast(pl.Utf8).gather(good),
-        good + 1,
-        errors,
+        cols, claim_id.alias("claim_id"), person_id.alias("person_id"), good + 1, errors
     )
 
 
-def _codes(s: pl.Series, names: bool = True) -> tuple[np.ndarray, list[str]]:
-    """Dense integer codes for a string column (null: -1) and, if asked, the distinct values."""
-    if s.len() == 0:
-        return np.zeros(0, np.int64), []
+def _codes(s: pl.Series | None, n: int) -> tuple[np.ndarray, list[str]]:
+    """Dense integer codes for a string column (null: -1) and the distinct values, sorted."""
+    if s is None or s.null_count() == s.len():
+        return np.full(n, -1, np.int64), []
     dense = s.rank("dense").fill_null(0).cast(pl.Int64).to_numpy() - 1
-    return dense, s.drop_nulls().unique().sort().to_list() if names else []
+    return dense, s.drop_nulls().unique().sort().to_list()
+
+
+def _person_codes(person: pl.Series) -> np.ndarray:
+    """Person codes: equal ids, equal codes (the dense rank of the id).
+
+    For a file sorted by person (as ``jiuzhu synth`` and most extracts write it) the
+    dense rank is the run number, found in one pass instead of a sort.
+    """
+    if person.len() == 0:
+        return np.zeros(0, np.int64)
+    if person.null_count() == 0 and person.is_sorted():
+        change = person.ne_missing(person.shift(1)).fill_null(True)
+        return change.cast(pl.Int64).cum_sum().to_numpy() - 1
+    return person.rank("dense").fill_null(0).cast(pl.Int64).to_numpy() - 1
 
 
 def _spans(
@@ -376,70 +510,87 @@ def _spans(
         both = (~frame["category"].is_null() & ~frame["categories"].is_null()).to_numpy()
         e.add(both, "category", BOTH_CATEGORIES)
     if has_one:
-        one = pl.DataFrame(
-            {
-                "row": np.arange(n),
-                "category": frame["category"].cast(pl.Utf8, strict=False),
-                "valid_from": pl.Series([None] * n, dtype=pl.Date),
-                "valid_to": pl.Series([None] * n, dtype=pl.Date),
-                "applied_on": pl.Series([None] * n, dtype=pl.Date),
-            }
-        ).filter(pl.col("category").is_not_null())
-        pieces.append(one)
-    if has_list:
-        lst = frame["categories"]
-        empty = (lst.list.len() == 0).fill_null(False).to_numpy()
-        e.add(empty, "categories", "不能为空列表")
-        flat = (
-            pl.DataFrame({"row": np.arange(n), "categories": lst})
-            .filter(pl.col("categories").is_not_null())
-            .explode("categories")
-            .filter(pl.col("categories").is_not_null())
-            .unnest("categories")
-        )
-        for name in ("valid_from", "valid_to", "applied_on"):
-            if name not in flat.columns:
-                flat = flat.with_columns(pl.lit(None, dtype=pl.Date).alias(name))
+        one = frame["category"].cast(pl.Utf8, strict=False)
+        given = np.flatnonzero(one.is_not_null().to_numpy())
         pieces.append(
-            flat.select(
-                "row",
-                pl.col("category").cast(pl.Utf8, strict=False),
-                pl.col("valid_from").cast(pl.Date),
-                pl.col("valid_to").cast(pl.Date),
-                pl.col("applied_on").cast(pl.Date),
+            pl.DataFrame(
+                {
+                    "row": given.astype(np.int64),
+                    "category": one.gather(given),
+                    "valid_from": pl.repeat(None, given.size, dtype=pl.Date, eager=True),
+                    "valid_to": pl.repeat(None, given.size, dtype=pl.Date, eager=True),
+                    "applied_on": pl.repeat(None, given.size, dtype=pl.Date, eager=True),
+                }
             )
         )
+    if has_list:
+        pieces.append(_list_spans(frame["categories"], e))
     if not pieces:
         z = np.zeros(0, np.int64)
         return z, z.astype(np.int8), z.astype(np.int32), z.astype(np.int32), z.astype(np.int32)
     spans = pl.concat(pieces)
-    spans = spans.with_columns(pl.col("category").replace(CATEGORY_TEXT))  # 低保 → dibao
-    known = spans["category"].is_in([c.value for c in Category]).fill_null(False)
-    bad = spans.filter(~known)
-    mask = np.zeros(n, bool)
-    mask[bad["row"].to_numpy()] = True
-    names = {int(r): c for r, c in zip(bad["row"], bad["category"], strict=True)}
-    e.add(mask, "categories", [unknown_category(names[int(i)]) for i in np.flatnonzero(mask)])
+    codes = {c.value: k for c, k in CATEGORY_CODE.items()}
+    codes |= {text: codes[c] for text, c in CATEGORY_TEXT.items()}  # 低保 → dibao
+    code = spans["category"].replace_strict(codes, default=-1, return_dtype=pl.Int8).fill_null(-1)
+    known = (code >= 0).to_numpy()
+    if not known.all():
+        bad = spans.filter(~pl.Series(known))
+        mask = np.zeros(n, bool)
+        mask[bad["row"].to_numpy()] = True
+        names = {int(r): c for r, c in zip(bad["row"], bad["category"], strict=True)}
+        e.add(
+            mask,
+            "categories",
+            [unknown_category(names[int(i)]) for i in np.flatnonzero(mask)],
+        )
     reversed_ = spans.filter(pl.col("valid_to") < pl.col("valid_from"))
-    mask = np.zeros(n, bool)
-    mask[reversed_["row"].to_numpy()] = True
-    e.add(mask, "categories", SPAN_REVERSED)
-    applied = spans["applied_on"]
+    if reversed_.height:
+        mask = np.zeros(n, bool)
+        mask[reversed_["row"].to_numpy()] = True
+        e.add(mask, "categories", SPAN_REVERSED)
+    applied = pl.col("applied_on")
     late = spans.filter(
         applied.is_not_null() & (pl.col("valid_from").is_null() | (applied > pl.col("valid_from")))
     )
-    mask = np.zeros(n, bool)
-    mask[late["row"].to_numpy()] = True
-    e.add(mask, "categories", "申请日期 applied_on 须不晚于认定日期 valid_from")
-    spans = spans.filter(known)
+    if late.height:
+        mask = np.zeros(n, bool)
+        mask[late["row"].to_numpy()] = True
+        e.add(mask, "categories", "申请日期 applied_on 须不晚于认定日期 valid_from")
+    if not known.all():
+        spans, code = spans.filter(pl.Series(known)), code.filter(pl.Series(known))
     return (
         spans["row"].to_numpy().astype(np.int64),
-        spans["category"]
-        .replace_strict({c.value: k for c, k in CATEGORY_CODE.items()}, return_dtype=pl.Int8)
-        .to_numpy(),
+        code.to_numpy(),
         spans["valid_from"].cast(pl.Int32).fill_null(OPEN_FROM).to_numpy(),
         spans["valid_to"].cast(pl.Int32).fill_null(OPEN_TO).to_numpy(),
         spans["applied_on"].cast(pl.Int32).fill_null(OPEN_FROM).to_numpy(),
+    )
+
+
+def _list_spans(lst: pl.Series, e: _Errors) -> pl.DataFrame:
+    """Every element of every ``categories`` list, with the row it belongs to."""
+    n = lst.len()
+    lengths = lst.list.len()
+    e.add((lengths == 0).fill_null(False).to_numpy(), "categories", "不能为空列表")
+    # null and empty lists have no elements; a null element is dropped (as before)
+    flat = lst.explode(keep_nulls=False, empty_as_null=False)
+    rows = np.repeat(np.arange(n, dtype=np.int64), lengths.fill_null(0).to_numpy())
+    entries = pl.DataFrame({"row": rows, "entry": flat}).filter(pl.col("entry").is_not_null())
+    fields = entries.schema["entry"]
+    names = [f.name for f in fields.fields] if isinstance(fields, pl.Struct) else []
+    entry = pl.col("entry").struct
+
+    def field(name: str, dtype: pl.DataType) -> pl.Expr:
+        return (entry.field(name) if name in names else pl.lit(None)).cast(dtype).alias(name)
+
+    return entries.select(
+        "row",
+        (entry.field("category") if "category" in names else pl.lit(None))
+        .cast(pl.Utf8, strict=False)
+        .alias("category"),
+        field("valid_from", pl.Date()),
+        field("valid_to", pl.Date()),
+        field("applied_on", pl.Date()),
     )
 
 

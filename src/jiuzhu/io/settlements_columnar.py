@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -15,7 +16,7 @@ import polars as pl
 from jiuzhu.domain.engine.batch import AMOUNTS, BatchResult
 from jiuzhu.domain.engine.columns import CATEGORIES
 from jiuzhu.domain.engine.settlement import Settlement
-from jiuzhu.io.columnar import yuan
+from jiuzhu.io.columnar import yuan_expr
 
 
 def from_settlements(settlements: Sequence[Settlement]) -> pl.DataFrame:
@@ -43,15 +44,23 @@ def from_batch(
     keep: np.ndarray,
 ) -> pl.DataFrame:
     """The table of batch results (rows where ``keep``: the settled claims)."""
-    names = np.array([c.value for c in CATEGORIES])
+    every = bool(keep.all())
+
+    def kept(a: np.ndarray) -> np.ndarray:
+        return a if every else a[keep]
+
+    codes = pl.Series(kept(result.category), dtype=pl.Int8)
+    category = codes.replace_strict(
+        {k: c.value for k, c in enumerate(CATEGORIES)}, return_dtype=pl.Utf8
+    )
     return _frame(
-        claim_id.filter(pl.Series(keep)),
-        person_id.filter(pl.Series(keep)),
+        claim_id if every else claim_id.filter(pl.Series(keep)),
+        person_id if every else person_id.filter(pl.Series(keep)),
         policy_id,
-        pl.Series(names[result.category[keep]], dtype=pl.Utf8),
-        total[keep],
-        {b.value: a[keep] for b, a in result.amounts.items()},
-        result.grant[keep],
+        category,
+        kept(total),
+        {b.value: kept(a) for b, a in result.amounts.items()},
+        kept(result.grant),
     )
 
 
@@ -67,19 +76,28 @@ def _frame(
     paid = np.zeros(total.size, dtype=np.int64)
     for a in amounts.values():
         paid += a
+    fen = pl.DataFrame(
+        {
+            "total": total,
+            **amounts,
+            "critical_care_grant": grant,
+            "personal": total - paid,
+        }
+    )
+    money = fen.select(yuan_expr(pl.col(name)).alias(name) for name in fen.columns)
     return pl.DataFrame(
         {
             "claim_id": claim_id,
             "person_id": person_id,
-            "policy": pl.Series([policy_id] * total.size, dtype=pl.Utf8),
+            "policy": pl.repeat(policy_id, total.size, dtype=pl.Utf8, eager=True),
             "category": category,
-            "total": yuan(total),
-            **{name: yuan(a) for name, a in amounts.items()},
-            "critical_care_grant": yuan(grant),
-            "personal": yuan(total - paid),
         }
-    )
+    ).hstack(money)
+
+
+PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "statistics": True}
+"""How settlement tables are written (``write``, and ``batch_parts`` streaming them)."""
 
 
 def write(frame: pl.DataFrame, path: str | Path) -> None:
-    frame.write_parquet(path, compression="zstd", statistics=True)
+    frame.write_parquet(path, **PARQUET_OPTIONS)

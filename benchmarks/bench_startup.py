@@ -1,0 +1,132 @@
+"""How long ``jiuzhu`` takes to start, against a bare ``python -c pass``.
+
+Run: ``.venv/bin/python benchmarks/bench_startup.py [--repeat 21]``.
+Results go to ``benchmarks/results/startup.json`` and are quoted in docs/performance.md.
+
+Method: each contender is a fresh process of the venv's interpreter (what a user's shell
+starts), wall time from spawn to exit, stdout and stderr to /dev/null. Contenders run
+interleaved, one after another in each round, ``--repeat`` rounds; the median is kept
+and each is given as a multiple of the bare interpreter's median from the same run.
+
+- ``python -c pass``: the floor, the interpreter alone (with the venv's site-packages).
+- ``jiuzhu --help``: the command's own help (every command module imported).
+- ``jiuzhu settle`` of one claim, JSONL on standard input: what a hospital desk's
+  integration runs for each discharge without the service (reference engine, 聊城).
+- ``jiuzhu explain`` of the same claim, as a table in the terminal.
+- with ``--before REV``: ``jiuzhu --help`` of an earlier commit (its ``src/`` unpacked by
+  bench_settle_parquet's ``_before``, run as ``python -m jiuzhu.cli.main`` with this venv).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+CLAIM = {
+    "claim_id": "bench-1",
+    "person_id": "bench-person",
+    "category": "dibao",
+    "visit_type": "inpatient",
+    "settlement_date": "2023-06-30",
+    "admission_date": "2023-06-20",
+    "hospital_level": 2,
+    "referred": True,
+    "total": "30000.00",
+    "full_self_pay": "1000.00",
+    "partial_self_pay": "2000.00",
+    "policy_scope": "27000.00",
+}
+
+
+def _jiuzhu() -> str:
+    exe = Path(sys.executable).parent / "jiuzhu"
+    if not exe.exists():
+        sys.exit(f"{exe} not found: run `make venv` first")
+    return str(exe)
+
+
+def _time(cmd: list[str], stdin: str) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(
+        cmd, input=stdin.encode(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} exited {proc.returncode}")
+    return elapsed
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=21)
+    ap.add_argument("--before", metavar="REV", help="also time --help at this commit")
+    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "startup.json"))
+    args = ap.parse_args()
+    jiuzhu = _jiuzhu()
+    one = json.dumps(CLAIM) + "\n"
+    contenders: dict[str, tuple[list[str], str]] = {
+        "python -c pass": ([sys.executable, "-c", "pass"], ""),
+        "jiuzhu --help": ([jiuzhu, "--help"], ""),
+        "jiuzhu settle (one claim)": ([jiuzhu, "settle", "-p", "liaocheng-2023", "-i", "-"], one),
+        "jiuzhu explain (one claim)": (
+            [jiuzhu, "explain", "-p", "liaocheng-2023", "-i", "-"],
+            one,
+        ),
+    }
+    if args.before:
+        sys.path.insert(0, str(Path(__file__).parent))
+        from bench_settle_parquet import _before
+
+        old = _before(args.before)
+        contenders["jiuzhu --help (before)"] = (
+            ["env", f"PYTHONPATH={old}", sys.executable, "-m", "jiuzhu.cli.main", "--help"],
+            "",
+        )
+    runs: dict[str, list[float]] = {name: [] for name in contenders}
+    for cmd, stdin in contenders.values():  # warm the page cache once
+        _time(cmd, stdin)
+    load_before = os.getloadavg()
+    for _ in range(args.repeat):
+        for name, (cmd, stdin) in contenders.items():
+            runs[name].append(_time(cmd, stdin))
+    load_after = os.getloadavg()
+    floor = statistics.median(runs["python -c pass"])
+    rows = []
+    for name, times in runs.items():
+        med = statistics.median(times)
+        rows.append(
+            {
+                "contender": name,
+                "median_s": med,
+                "over_python": med / floor,
+                "min_s": min(times),
+                "max_s": max(times),
+                "runs": times,
+            }
+        )
+        print(f"{name:28s} median {med * 1000:7.1f} ms  {med / floor:5.1f}× python -c pass")
+    print(f"load average {load_before[0]:.2f} → {load_after[0]:.2f}")
+    result = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "load_average_before": load_before,
+            "load_average_after": load_after,
+        },
+        "repeat": args.repeat,
+        "before": args.before,
+        "rows": rows,
+    }
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""What ``jiuzhu`` loads to start: the heavy libraries only in the commands that use them.
+
+Start-up time itself is measured by benchmarks/bench_startup.py, never timed here; this
+checks the cause, in a fresh interpreter (sys.modules after the command ran).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("numpy", "polars", "dask", "distributed", "matplotlib", "sqlalchemy", "fastapi")
+
+
+_PROBE = """
+import json, sys
+from jiuzhu.cli.main import app
+try:
+    app(sys.argv[1:])
+except SystemExit:
+    pass
+print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+"""
+
+
+def _loaded(*args: str, stdin: str = "") -> tuple[set[str], str]:
+    """The top-level modules loaded by running ``jiuzhu ARGS``, and its standard output."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _PROBE, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    last = proc.stderr.strip().splitlines()[-1]
+    return {m.split(".")[0] for m in json.loads(last)}, proc.stdout
+
+
+def test_importing_the_command_loads_no_heavy_library() -> None:
+    code = "import sys, jiuzhu.cli.main; print(' '.join(sorted(sys.modules)))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    roots = {m.split(".")[0] for m in out.split()}
+    assert roots.isdisjoint(HEAVY), roots & set(HEAVY)
+    # nor pydantic, YAML, rich or openpyxl: --help needs none of them
+    assert roots.isdisjoint({"pydantic", "yaml", "rich", "openpyxl"})
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["settle", "--help"], ["simulate", "--help"], ["explain", "--help"]],
+)
+def test_help_loads_no_heavy_library(args: list[str]) -> None:
+    loaded, out = _loaded(*args)
+    assert "--help" in out
+    assert loaded.isdisjoint(HEAVY), loaded & set(HEAVY)
+
+
+@pytest.mark.parametrize("command", ["settle", "explain"])
+def test_one_claim_settle_loads_no_heavy_library(command: str) -> None:
+    claim = {
+        "claim_id": "c1",
+        "person_id": "p1",
+        "category": "dibao",
+        "visit_type": "inpatient",
+        "settlement_date": "2023-06-30",
+        "admission_date": "2023-06-20",
+        "hospital_level": 2,
+        "referred": True,
+        "total": "30000.00",
+        "full_self_pay": "1000.00",
+        "partial_self_pay": "2000.00",
+        "policy_scope": "27000.00",
+    }
+    loaded, out = _loaded(
+        command, "--policy", "liaocheng-2023", "--input", "-", stdin=json.dumps(claim) + "\n"
+    )
+    assert "c1" in out
+    assert loaded.isdisjoint(HEAVY), loaded & set(HEAVY)
