@@ -436,3 +436,23 @@ def test_token_command(db_url: str) -> None:
     bad = invoke(["token", "create", "--client", "y", "--role", "boss", "--jurisdiction", "37",
                   "--db", db_url])  # fmt: skip
     assert bad.code == 2 and "医院（hospital）" in bad.stderr
+
+
+def test_a_look_back_claim_at_the_desk_counts_in_the_identifications_year(api: Api) -> None:
+    """聊城实施方案 四(一): identified 2024-03-10 (window from 2023-03-01), a 2023 stay settled
+    late at the desk joins 2024's benefit period: one 1万 deductible with a 2024 stay."""
+    register(api.app, PERSON, "illness_impoverished", "2024-03-10")
+    late = inpatient_claim(
+        6, PERSON, "8000.00", settlement_date="2023-06-01", admission_date="2023-06-01"
+    )
+    r = api.settle(late, "lb1")
+    assert r.status_code == 201, r.json()
+    assert r.json()["settlement"]["category"] == "illness_impoverished"
+    assert r.json()["settlement"]["medical_assistance"] == "0.00"
+    later = inpatient_claim(
+        7, PERSON, "5000.00", settlement_date="2024-04-01", admission_date="2024-04-01"
+    )
+    r = api.settle(later, "lb2")
+    assert r.status_code == 201, r.json()
+    # base 8000 + 5000 = 13000: 60% × (13000 − 10000) = 1800
+    assert r.json()["settlement"]["medical_assistance"] == "1800.00"

@@ -24,7 +24,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
 from jiuzhu.domain.claims import Claim
@@ -38,6 +38,7 @@ from jiuzhu.domain.vocabulary import Benefit
 from jiuzhu.io.claims import parse_record
 from jiuzhu.io.registry_categories import category_spans
 from jiuzhu.io.rosters import membership_from
+from jiuzhu.storage.models import Accumulator
 from jiuzhu.storage.statements import SETTLED
 from jiuzhu.usecases import audit
 from jiuzhu.usecases.access import Caller, Role, require, require_jurisdiction
@@ -363,6 +364,17 @@ def _settle_locked(
     context_into(state, context)
     if pools is not None:
         state.years[claim.year] = pools_from_json(pools)
+    # A look-back claim may count its assistance in the identification's year (聊城实施方案
+    # 四(一)): that year's accumulators are read and written too, under the same lock.
+    others = store.ref.years_touched(claim) - {claim.year}
+    for other in sorted(others):
+        row = conn.execute(
+            select(Accumulator.pools).where(
+                Accumulator.person_id == person_id, Accumulator.year == other
+            )
+        ).scalar()
+        if row is not None:
+            state.years[other] = pools_from_json(row)
     try:
         result = store.ref.settle(claim, state)
     except ClaimRejected as err:
@@ -412,7 +424,8 @@ def _settle_locked(
             **money,
         },
     )
-    store_pools(store, conn, person_id, claim.year, state.year(claim.year))
+    for year in sorted({claim.year, *others} & set(state.years)):
+        store_pools(store, conn, person_id, year, state.years[year])
     after = context_to_json(state)
     if after != context:
         conn.execute(store.sql.set_context, {"ledger_person": person_id, "context": after})
@@ -454,14 +467,15 @@ def preview(store: Store, caller: Caller, data: Any) -> Preview:
         require_area(store, district)
         state = PersonState()
         if known is not None:
-            from jiuzhu.storage.models import Accumulator, PersonLedger
+            from jiuzhu.storage.models import PersonLedger
 
             ledger = session.get(PersonLedger, known.id)
             if ledger is not None:
                 context_into(state, ledger.context)
-            acc = session.get(Accumulator, (known.id, claim.year))
-            if acc is not None:
-                state.years[claim.year] = pools_from_json(acc.pools)
+            for year in store.ref.years_touched(claim):
+                acc = session.get(Accumulator, (known.id, year))
+                if acc is not None:
+                    state.years[year] = pools_from_json(acc.pools)
         try:
             result = store.ref.settle(claim, state)
         except ClaimRejected as err:
