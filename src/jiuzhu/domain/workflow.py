@@ -72,6 +72,16 @@ class Deadline(Sourced):
     days: int = Field(ge=1, le=365)
 
 
+class Appeal(Sourced):
+    """The rights a refusal notice states (晋医保发〔2019〕46号 附件5: "可自收到本决定之日起60日内
+    依法提起行政复议，或6个月内向人民法院提起诉讼"), as periods from the day it is received."""
+
+    review_days: int = Field(ge=1, le=365)
+    """行政复议: days."""
+    lawsuit_months: int = Field(ge=1, le=60)
+    """行政诉讼: months."""
+
+
 class TransitionSpec(Strict):
     name: str
     source: list[State] = Field(default_factory=list, alias="from")
@@ -97,6 +107,7 @@ class Workflow(Strict):
     states: dict[State, StateSpec]
     deadlines: dict[State, Deadline] = Field(default_factory=dict)
     transitions: dict[str, TransitionSpec] = Field(min_length=1)
+    appeal: Appeal
 
     @model_validator(mode="before")
     @classmethod
