@@ -100,6 +100,16 @@ class TransitionSpec(Strict):
         return v
 
 
+class ActionSpec(Strict):
+    """Something done within a state, not a step between states (a paper uploaded, an
+    objection recorded, the amount computed): who may do it, and in which states."""
+
+    name: str
+    states: list[State] = Field(min_length=1)
+    roles: list[WorkflowRole] = Field(min_length=1)
+    clause: str
+
+
 class Workflow(Strict):
     """The validated table."""
 
@@ -108,6 +118,7 @@ class Workflow(Strict):
     deadlines: dict[State, Deadline] = Field(default_factory=dict)
     transitions: dict[str, TransitionSpec] = Field(min_length=1)
     appeal: Appeal
+    actions: dict[str, ActionSpec] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -336,6 +347,22 @@ def check(w: Workflow, a: ApplicationView, attempt: Attempt) -> list[str]:
         problem = GUARDS[name](a, attempt)
         if problem is not None:
             reasons.append(problem)
+    return reasons
+
+
+def check_action(w: Workflow, a: ApplicationView, action: str, role: WorkflowRole) -> list[str]:
+    """Every reason ``role`` may not do ``action`` on the application now (empty: it may)."""
+    spec = w.actions.get(action)
+    if spec is None:
+        return [f"没有“{action}”这项办理"]
+    reasons = []
+    if a.state not in spec.states:
+        now = "尚未登记" if a.state is None else w.states[a.state].name
+        where = "、".join(w.states[s].name for s in spec.states)
+        reasons.append(f"申请当前为“{now}”，不能{spec.name}（仅限{where}阶段）")
+    if role not in spec.roles and role is not WorkflowRole.admin:
+        who = "、".join(r.zh for r in spec.roles)
+        reasons.append(f"“{spec.name}”须由{who}办理")
     return reasons
 
 
