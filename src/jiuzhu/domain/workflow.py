@@ -22,22 +22,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from jiuzhu.domain.policy.params import Sourced, Strict, cite_clauses
-
-
-class State(StrEnum):
-    received = "received"
-    supplement = "supplement"
-    home_visit = "home_visit"
-    township_review = "township_review"
-    publicity = "publicity"
-    county_review = "county_review"
-    county_approval = "county_approval"
-    result_publicity = "result_publicity"
-    payment = "payment"
-    paid = "paid"
-    refused = "refused"
-    not_accepted = "not_accepted"
-    withdrawn = "withdrawn"
+from jiuzhu.domain.states import State as State  # re-exported: the table speaks of it
 
 
 class WorkflowRole(StrEnum):
