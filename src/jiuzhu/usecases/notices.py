@@ -324,7 +324,8 @@ def publicity_list(store: Store, caller: Caller, data: Any) -> PublicityList:
             f"publicity:{stage}:{on.isoformat()}",
             {"rows": len(listed), "township": township},
         )
-    where = township or caller.jurisdiction
+    area = lookup(caller.jurisdiction.ljust(6, "0"))
+    where = township or (area.name if area is not None else caller.jurisdiction)
     issuer = (
         township_issuer(township)
         if township and stage == "township"
