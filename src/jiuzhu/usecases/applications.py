@@ -576,7 +576,7 @@ def account_of(f: Fields) -> dict[str, str] | None:
     out = {
         "holder": a.text("holder", required=True, max_length=64, what="户名"),
         "bank": a.text("bank", required=True, max_length=100, what="开户行"),
-        "number": a.text("number", required=True, max_length=40, what="账号"),
+        "number": a.text("number", required=True, max_length=40, what="账号", mask=False),
     }
     if out["number"] and not out["number"].replace(" ", "").isdigit():
         a.fail("number", "账号须为数字")
@@ -601,7 +601,7 @@ def submit(store: Store, caller: Caller, data: Any) -> str:
     role = workflow_role(caller)
     f = Fields(data, SUBMIT_FIELDS)
     today = store.today()
-    raw_id = f.text("id_number", required=True, max_length=40, what="身份证号")
+    raw_id = f.text("id_number", required=True, max_length=40, what="身份证号", mask=False)
     if raw_id and (why := validate_id(raw_id)):
         f.fail("id_number", f"{mask_id(raw_id)}：{why}")
         raw_id = ""

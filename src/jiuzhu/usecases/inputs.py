@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from jiuzhu.domain.ids import mask_ids_in
 from jiuzhu.domain.money import Fen, parse_yuan
 from jiuzhu.usecases.errors import Kind, Refused
 
@@ -44,8 +45,16 @@ class Fields:
         self.errors.append((self.path(name), message))
 
     def text(
-        self, name: str, *, required: bool = False, max_length: int = 200, what: str = ""
+        self,
+        name: str,
+        *,
+        required: bool = False,
+        max_length: int = 200,
+        what: str = "",
+        mask: bool = True,
     ) -> str:
+        """A text field, stripped; an ID number typed into it is masked (``mask``: every
+        free text is kept and shown, and no answer shows a whole ID number)."""
         value = self.data.get(name)
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
@@ -61,7 +70,7 @@ class Fields:
         if len(value) > max_length:
             self.fail(name, f"{what or name}不得超过 {max_length} 个字符（现有 {len(value)} 个）")
             return ""
-        return value
+        return mask_ids_in(value) if mask else value
 
     def date(
         self,

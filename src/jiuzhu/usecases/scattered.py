@@ -111,7 +111,7 @@ def check_bill(
 
     f = Fields(raw, (*BILL_OWN, *CLAIM_FIELDS), "bill")
     issuer = f.text("issuer", required=True, max_length=100, what="开票医疗机构")
-    number = f.text("bill_number", required=True, max_length=64, what="发票号")
+    number = f.text("bill_number", required=True, max_length=64, what="发票号", mask=False)
     f.done()
     bill = dict(raw)
     bill["issuer"], bill["bill_number"] = issuer, number
