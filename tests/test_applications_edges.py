@@ -203,9 +203,12 @@ def test_supplement_objections_and_a_refusal_on_objection(desk: Desk) -> None:
     r = desk.step("clerk", aid, "close_publicity")
     assert r.status_code == 422 and "有异议成立" in r.text
     d = desk.ok(
-        "clerk", aid, "refuse_on_objection", opinion="公示期间异议经核实成立，家庭经济状况不符合条件",
+        "clerk",
+        aid,
+        "refuse_on_objection",
+        opinion="公示期间异议经核实成立，家庭经济状况不符合条件",
         clause="聊城实施方案 四(一)",
-    )  # fmt: skip
+    )
     assert d["application"]["state"] == "refused"
     [notice] = d["notices"]
     assert notice["values"]["issuer"] == "侯营镇人民政府" and notice["number"] == "[2024]第 1 号"
