@@ -21,6 +21,20 @@ PG_ENV = "JIUZHU_TEST_POSTGRES_URL"
 PG_SKIP = f"PostgreSQL not configured: set {PG_ENV}=postgresql+psycopg://user@host:port/db"
 
 
+def head_revision() -> str:
+    """The newest migration (what ``upgrade`` brings a database to)."""
+    from alembic.script import ScriptDirectory
+
+    from jiuzhu.storage.db import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+HEAD = head_revision()
+
+
 def make_id(serial: int, region: str = "371502", birth: str = "19800101") -> str:
     """A valid 身份证号 (GB 11643 check digit computed)."""
     first17 = f"{region}{birth}{serial:03d}"

@@ -22,6 +22,7 @@ from jiuzhu.domain.workflow import (
     WorkflowRole,
     available,
     check,
+    check_action,
     due,
     open_to_kind,
     overdue,
@@ -228,3 +229,32 @@ def test_the_table_is_checked_when_read() -> None:
     with pytest.raises(ValueError, match="未知的条件"):
         Workflow.model_validate(data)
     assert set(GUARDS) >= {g for t in workflow().transitions.values() for g in t.guards}
+
+
+@pytest.mark.parametrize(("pid", "key", "kind"), kinds(), ids=lambda x: getattr(x, "name", x))
+def test_every_action_within_a_state_for_every_role(
+    pid: str, key: str, kind: ApplicationKind
+) -> None:
+    """The things done within a state (a paper uploaded, an objection, the amount
+    computed): allowed in their states to their roles (and the admin), refused otherwise
+    with the state or the role in words."""
+    w = workflow()
+    for state in kind.states:
+        view = _passing(kind, state)
+        for akey, spec in w.actions.items():
+            for role in WorkflowRole:
+                reasons = check_action(w, view, akey, role)
+                here = state in spec.states
+                may = role in spec.roles or role is WorkflowRole.admin
+                assert (reasons == []) == (here and may), (akey, state, role, reasons)
+                if here and not may:
+                    assert any("须由" in r for r in reasons)
+                if not here:
+                    assert any(f"不能{spec.name}" in r for r in reasons)
+
+
+def test_the_appeal_periods_of_a_refusal_are_the_documents() -> None:
+    """附件5: 60 日内 行政复议, 6 个月内 诉讼."""
+    a = workflow().appeal
+    assert (a.review_days, a.lawsuit_months) == (60, 6)
+    assert a.clause == "晋医保发〔2019〕46号 附件5" and not a.assumed

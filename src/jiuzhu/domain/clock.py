@@ -31,3 +31,8 @@ def now_text() -> str:
 def today() -> dt.date:
     """Today for the bureau: the date in Beijing."""
     return dt.datetime.now(BEIJING).date()
+
+
+def chinese_date(day: dt.date) -> str:
+    """A day as a notice writes it: 2024年6月30日."""
+    return f"{day.year}年{day.month}月{day.day}日"

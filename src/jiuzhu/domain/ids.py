@@ -57,3 +57,15 @@ def mask_ids_in(text: str) -> str:
     keeps its first 4 and last 4 characters (as ``mask_id``), so a run that is longer than
     an ID (digits before or after it) shows less of it, never more."""
     return _ID_RUN.sub(lambda m: m[0][:4] + "*" * (len(m[0]) - 8) + m[0][-4:], text)
+
+
+def mask_name(name: str) -> str:
+    """A name as a public list shows it: the first and last characters kept, the middle
+    masked (张小三 → 张*三, 欧阳小明 → 欧**明); a two-character name keeps its first
+    (张三 → 张*)."""
+    text = name.strip()
+    if len(text) <= 1:
+        return text
+    if len(text) == 2:
+        return text[0] + "*"
+    return text[0] + "*" * (len(text) - 2) + text[-1]

@@ -96,3 +96,62 @@ def round_half_up_div(numerator: int, denominator: int) -> int:
 def apply_rate(fen: int, bp: int) -> Fen:
     """``fen × rate``, rounded half-up to the fen."""
     return Fen(round_half_up_div(fen * bp, BP_ONE))
+
+
+_DIGITS = "零壹贰叁肆伍陆柒捌玖"
+_PLACES = ("", "拾", "佰", "仟")
+_GROUPS = ("", "万", "亿", "万亿")
+
+
+def _group_words(n: int) -> str:
+    """0 < n < 10000 in capital digits, zeros inside collapsed to one 零."""
+    out = ""
+    zero = False
+    for place in range(3, -1, -1):
+        d = n // 10**place % 10
+        if d == 0:
+            zero = bool(out)
+            continue
+        if zero:
+            out += "零"
+            zero = False
+        out += _DIGITS[d] + _PLACES[place]
+    return out
+
+
+def yuan_in_words(fen: int) -> str:
+    """An amount in capital characters, as a notice or a voucher writes it (人民币大写):
+    1800.00 → 壹仟捌佰元整, 10005.05 → 壹万零伍元零伍分."""
+    if fen < 0:
+        raise ValueError("大写金额不能为负数")
+    whole, cents = divmod(fen, 100)
+    jiao, fen_digit = divmod(cents, 10)
+    words = ""
+    groups: list[int] = []
+    rest = whole
+    while rest:
+        groups.append(rest % 10000)
+        rest //= 10000
+    pending_zero = False
+    for index in range(len(groups) - 1, -1, -1):
+        g = groups[index]
+        if g == 0:
+            pending_zero = bool(words)
+            continue
+        if words and (pending_zero or g < 1000):
+            words += "零"
+        words += _group_words(g) + _GROUPS[index]
+        pending_zero = False
+    if words:
+        words += "元"
+    if jiao == 0 and fen_digit == 0:
+        return (words or "零元") + "整"
+    if jiao:
+        words += _DIGITS[jiao] + "角"
+    elif words:
+        words += "零"
+    if fen_digit:
+        words += _DIGITS[fen_digit] + "分"
+    else:
+        words += "整"
+    return words

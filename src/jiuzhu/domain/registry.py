@@ -42,6 +42,8 @@ class Membership:
     by_certificate: bool = False
     """Held by a certificate (杭政办函〔2022〕70号 二(二) "持有效期内…证"): its period is the
     card's, not a roster's dates (晋医保发〔2019〕46号 三(十))."""
+    applied_on: dt.date | None = None
+    """Identified on application: the application date (a look-back counts from it)."""
 
     def in_force(self, on: dt.date) -> bool:
         return self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)

@@ -22,22 +22,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from jiuzhu.domain.policy.params import Sourced, Strict, cite_clauses
-
-
-class State(StrEnum):
-    received = "received"
-    supplement = "supplement"
-    home_visit = "home_visit"
-    township_review = "township_review"
-    publicity = "publicity"
-    county_review = "county_review"
-    county_approval = "county_approval"
-    result_publicity = "result_publicity"
-    payment = "payment"
-    paid = "paid"
-    refused = "refused"
-    not_accepted = "not_accepted"
-    withdrawn = "withdrawn"
+from jiuzhu.domain.states import State as State  # re-exported: the table speaks of it
 
 
 class WorkflowRole(StrEnum):
@@ -72,6 +57,16 @@ class Deadline(Sourced):
     days: int = Field(ge=1, le=365)
 
 
+class Appeal(Sourced):
+    """The rights a refusal notice states (晋医保发〔2019〕46号 附件5: "可自收到本决定之日起60日内
+    依法提起行政复议，或6个月内向人民法院提起诉讼"), as periods from the day it is received."""
+
+    review_days: int = Field(ge=1, le=365)
+    """行政复议: days."""
+    lawsuit_months: int = Field(ge=1, le=60)
+    """行政诉讼: months."""
+
+
 class TransitionSpec(Strict):
     name: str
     source: list[State] = Field(default_factory=list, alias="from")
@@ -90,6 +85,16 @@ class TransitionSpec(Strict):
         return v
 
 
+class ActionSpec(Strict):
+    """Something done within a state, not a step between states (a paper uploaded, an
+    objection recorded, the amount computed): who may do it, and in which states."""
+
+    name: str
+    states: list[State] = Field(min_length=1)
+    roles: list[WorkflowRole] = Field(min_length=1)
+    clause: str
+
+
 class Workflow(Strict):
     """The validated table."""
 
@@ -97,6 +102,8 @@ class Workflow(Strict):
     states: dict[State, StateSpec]
     deadlines: dict[State, Deadline] = Field(default_factory=dict)
     transitions: dict[str, TransitionSpec] = Field(min_length=1)
+    appeal: Appeal
+    actions: dict[str, ActionSpec] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -325,6 +332,22 @@ def check(w: Workflow, a: ApplicationView, attempt: Attempt) -> list[str]:
         problem = GUARDS[name](a, attempt)
         if problem is not None:
             reasons.append(problem)
+    return reasons
+
+
+def check_action(w: Workflow, a: ApplicationView, action: str, role: WorkflowRole) -> list[str]:
+    """Every reason ``role`` may not do ``action`` on the application now (empty: it may)."""
+    spec = w.actions.get(action)
+    if spec is None:
+        return [f"没有“{action}”这项办理"]
+    reasons = []
+    if a.state not in spec.states:
+        now = "尚未登记" if a.state is None else w.states[a.state].name
+        where = "、".join(w.states[s].name for s in spec.states)
+        reasons.append(f"申请当前为“{now}”，不能{spec.name}（仅限{where}阶段）")
+    if role not in spec.roles and role is not WorkflowRole.admin:
+        who = "、".join(r.zh for r in spec.roles)
+        reasons.append(f"“{spec.name}”须由{who}办理")
     return reasons
 
 

@@ -60,6 +60,11 @@ def check_fonts() -> None:
 
 def write_pdf(html: str, out: Path) -> None:
     """Render HTML (from ``render_html``) to an A4 PDF at ``out``, fonts embedded."""
+    out.write_bytes(pdf_bytes(html, base_url=str(out.parent)))
+
+
+def pdf_bytes(html: str, *, base_url: str | None = None) -> bytes:
+    """Render HTML to an A4 PDF in memory (an answer of the service, say), fonts embedded."""
     check_fonts()
     try:
         from weasyprint import HTML
@@ -67,7 +72,9 @@ def write_pdf(html: str, out: Path) -> None:
         raise DocumentError(
             f"无法加载 PDF 排版所需的系统库（{err}）：请运行 tools/system-packages install"
         ) from None
-    HTML(string=html, base_url=str(out.parent)).write_pdf(out)
+    data = HTML(string=html, base_url=base_url).write_pdf()
+    assert isinstance(data, bytes)
+    return data
 
 
 def write_html(html: str, out: Path) -> None:

@@ -30,16 +30,21 @@ def category_spans(held: Iterable[Membership]) -> list[dict[str, Any]]:
     A membership that ended on the day it began (entered and left the same day: the
     exit day is the first without it, 晋医保发〔2019〕46号 三(十)) was never in force and is
     left out."""
-    spans = [
-        {
-            "category": m.category.value,
-            "valid_from": m.valid_from.isoformat(),
-            "valid_to": None if m.valid_to is None else m.valid_to.isoformat(),
-        }
-        for m in held
-        if m.valid_to is None or m.valid_to >= m.valid_from
-    ]
+    spans = [span_of(m) for m in held if m.valid_to is None or m.valid_to >= m.valid_from]
     return spans or [{"category": Category.ordinary.value}]
+
+
+def span_of(m: Membership) -> dict[str, Any]:
+    """One membership as a span of the claim contract; one identified on application
+    carries its application date (``applied_on``: where 聊城's look-back counts from)."""
+    span: dict[str, Any] = {
+        "category": m.category.value,
+        "valid_from": m.valid_from.isoformat(),
+        "valid_to": None if m.valid_to is None else m.valid_to.isoformat(),
+    }
+    if m.applied_on is not None:
+        span["applied_on"] = m.applied_on.isoformat()
+    return span
 
 
 def gives_no_category(record: Any) -> bool:

@@ -632,6 +632,8 @@ MEMBERSHIP_COLUMNS = (
     CategoryMembership.closed_file,
     CategoryMembership.closed_sha256,
     CategoryMembership.closed_row,
+    CategoryMembership.applied_on,
+    CategoryMembership.source_application,
 )
 
 
@@ -642,6 +644,8 @@ def membership_from(m: Any) -> Membership:
     what = CHANGE_ZH.get(ChangeType(kind), kind) if kind in set(ChangeType) else kind
     if m.source_kind == "certificate":
         source = f"证书 {mask_ids_in(m.certificate_number or '?')}"
+    elif m.source_kind == "application":
+        source = f"申请 {m.source_application or '?'} 经审批认定（申请日期 {m.applied_on}）"
     else:
         source = "名单 " + _source(m.source_file, m.source_sha256, m.source_row, what)
     closed = None
@@ -659,7 +663,13 @@ def membership_from(m: Any) -> Membership:
         )
     by_certificate = m.source_kind == "certificate"
     return Membership(
-        Category(m.category), m.valid_from, m.valid_to, source, closed, by_certificate
+        Category(m.category),
+        m.valid_from,
+        m.valid_to,
+        source,
+        closed,
+        by_certificate,
+        m.applied_on if m.source_kind == "application" else None,
     )
 
 

@@ -30,6 +30,8 @@ from jiuzhu.domain.ids import looks_like_id, mask_id
 from jiuzhu.io.errors import describe, dotted
 from jiuzhu.io.policy_files import PolicyFileError, load_compiled
 from jiuzhu.service import schemas as s
+from jiuzhu.service.application_schemas import BODIES as APPLICATION_BODIES
+from jiuzhu.service.applications_route import add_application_routes
 from jiuzhu.service.docs import add_docs
 from jiuzhu.service.guard import (
     BodyLimit,
@@ -270,6 +272,7 @@ def create_app(
 
     _routes(app, store, who, call)
     add_roster_route(app, store, who, ERRORS)
+    add_application_routes(app, store, call, ERRORS)  # 依申请救助 (docs/applications.md)
     _openapi(app)
     return app
 
@@ -654,7 +657,7 @@ def _openapi(app: FastAPI) -> None:
                 title=app.title, version=app.version, description=app.description, routes=app.routes
             )
             components = schema.setdefault("components", {}).setdefault("schemas", {})
-            for model in (s.ClaimBody, s.ReversalBody, s.LookupBody):
+            for model in (s.ClaimBody, s.ReversalBody, s.LookupBody, *APPLICATION_BODIES):
                 body = model.model_json_schema(ref_template="#/components/schemas/{model}")
                 components.update(body.pop("$defs", {}))
                 components[model.__name__] = body

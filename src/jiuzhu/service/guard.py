@@ -3,7 +3,8 @@ and the cleaning of error bodies.
 
 - **Body size**: ``BodyLimit`` (ASGI middleware) refuses a body over the route's limit
   with 413 before it is read whole: by its ``Content-Length`` at once, else while it
-  streams in. JSON routes allow ``MAX_JSON_BYTES``; ``/rosters`` its files.
+  streams in. JSON routes allow ``MAX_JSON_BYTES``; ``/rosters`` its files; an
+  application's papers (``/applications/{id}/documents``) 10 MB.
 - **JSON**: ``read_json`` takes ``application/json`` only (415 otherwise), decodes strict
   UTF-8, parses, and refuses a lone surrogate anywhere in a string (JSON allows
   ``"\\ud800"``; UTF-8 cannot carry it, and it would fail later as a 500) with a 422
@@ -65,8 +66,16 @@ class TooLarge(Exception):
         self.limit = limit
 
 
+DOCUMENT_LIMIT = 10 * 1024 * 1024 + 64 * 1024  # a paper of an application and its framing
+_DOCUMENTS = re.compile(r"^/applications/[^/]+/documents/?$")
+
+
 def limit_for(path: str) -> int:
-    return ROSTER_LIMIT if path.rstrip("/") == "/rosters" else MAX_JSON_BYTES
+    if path.rstrip("/") == "/rosters":
+        return ROSTER_LIMIT
+    if _DOCUMENTS.match(path):
+        return DOCUMENT_LIMIT
+    return MAX_JSON_BYTES
 
 
 def too_large_message(limit: int) -> str:

@@ -15,10 +15,12 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     UniqueConstraint,
@@ -130,6 +132,11 @@ class CategoryMembership(Base):
     closed_file: Mapped[str | None] = mapped_column(String(255))
     closed_sha256: Mapped[str | None] = mapped_column(String(64))
     closed_row: Mapped[int | None] = mapped_column(Integer)
+    applied_on: Mapped[dt.date | None] = mapped_column(Date)
+    """For a category identified on application (``source_kind`` ``application``, revision
+    0005_applications): the application date, from which a look-back may count."""
+    source_application: Mapped[str | None] = mapped_column(String(32))
+    """The approved application (its number) that identified it."""
 
     person: Mapped[Person] = relationship(back_populates="memberships")
 
@@ -344,3 +351,249 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_id: Mapped[int] = mapped_column(Integer)
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+# -- applications (依申请救助; revision 0005_applications, docs/applications.md, ADR 17) -----
+
+
+class Application(Base):
+    """An application of one kind (``Policy.applications``) for one person, in one state of
+    the procedure (``policies/procedure/applications.yaml``).
+
+    ``version`` is bumped by every step; a step names the version it was taken on, so a
+    concurrent edit is refused, never lost. ``open_key`` is set while the application is
+    open (one open application per person and kind); ``bill_key`` holds a 零星报销 bill's
+    issuer and number while the application is open or paid (a bill is reimbursed once).
+    ``district_code`` is the person's district at submission: whose jurisdiction it is."""
+
+    __tablename__ = "applications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=_public_id)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    policy_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(40))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    district_code: Mapped[str] = mapped_column(String(6), index=True)
+    township: Mapped[str] = mapped_column(String(64))
+    applicant_name: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(500))
+    state: Mapped[str] = mapped_column(String(24))
+    entered_on: Mapped[dt.date] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer)
+    year: Mapped[int] = mapped_column(Integer)
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    submitted_by: Mapped[str] = mapped_column(String(64))
+    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    open_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    bill_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    bill: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """零星报销: the bill as the claim contract (no categories), with ``issuer`` and
+    ``bill_number``."""
+    account: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The payee's account as given (户名, 开户行, 账号): shown masked."""
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ApplicationEvent(Base):
+    """One step of an application's history: a transition of the table (``action`` is its
+    key) or an action within a state (a document attached, a home visit recorded, an
+    objection, the amount computed). Who, when, the opinion; append-only (triggers refuse
+    ``UPDATE`` and ``DELETE``)."""
+
+    __tablename__ = "application_events"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str | None] = mapped_column(String(24))
+    to_state: Mapped[str | None] = mapped_column(String(24))
+    actor: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    on_date: Mapped[dt.date] = mapped_column(Date)
+    """The day in Beijing."""
+    opinion: Mapped[str] = mapped_column(String(1000))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer)
+    """The application's version after this step."""
+
+
+class ApplicationDocument(Base):
+    """A paper of the checklist as uploaded (PDF, JPEG or PNG), by its SHA-256; kept, never
+    replaced: a new upload for the same item is a new row, the latest counts."""
+
+    __tablename__ = "application_documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=_public_id)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    key: Mapped[str] = mapped_column(String(32))
+    file_name: Mapped[str] = mapped_column(String(120))
+    media_type: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class HomeVisit(Base):
+    """入户调查 (晋医保发〔2019〕46号 三(十一)): the household's members, income and assets, the
+    investigators' opinion and the village committee's witness. A later visit is a new row."""
+
+    __tablename__ = "home_visits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    visited_on: Mapped[dt.date] = mapped_column(Date)
+    investigators: Mapped[list[str]] = mapped_column(JSON)
+    members: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    income_fen: Mapped[int] = mapped_column(BigInteger)
+    """The household's income of the last 12 months, in fen."""
+    assets: Mapped[str] = mapped_column(String(1000))
+    illness: Mapped[str] = mapped_column(String(1000))
+    opinion: Mapped[str] = mapped_column(String(1000))
+    witness_name: Mapped[str] = mapped_column(String(64))
+    witness_title: Mapped[str] = mapped_column(String(64))
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class Publicity(Base):
+    """公示: the township's (审核公示, ``stage`` ``township``) or the county's result
+    (``result``), with its period and where it was posted."""
+
+    __tablename__ = "publicities"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(16))
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date] = mapped_column(Date)
+    place: Mapped[str] = mapped_column(String(200))
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class PublicityObjection(Base):
+    """An objection raised during a publicity, and (once) how it was resolved."""
+
+    __tablename__ = "publicity_objections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=_public_id)
+    publicity_id: Mapped[int] = mapped_column(ForeignKey("publicities.id"), index=True)
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    text: Mapped[str] = mapped_column(String(1000))
+    received_by: Mapped[str] = mapped_column(String(64))
+    upheld: Mapped[bool | None] = mapped_column(Boolean)
+    resolution: Mapped[str | None] = mapped_column(String(1000))
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Assessment(Base):
+    """核定救助金额: what the engine computed at county review (``plan``: per claim and
+    benefit, before → after; ``lines``: the explanation), on what (``selections``,
+    ``identified_on``), and a fingerprint of the stored claims it was computed from
+    (``basis``): an approval pays exactly this, or is refused when the basis changed."""
+
+    __tablename__ = "assessments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=_public_id)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    identified_on: Mapped[dt.date | None] = mapped_column(Date)
+    selections: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    plan: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    basis: Mapped[str] = mapped_column(String(64))
+    computed_by: Mapped[str] = mapped_column(String(64))
+    computed_on: Mapped[dt.date] = mapped_column(Date)
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class ClaimReview(Base):
+    """A benefit the desk does not pay, approved for a stored claim by an application, on
+    the reasonable cost the reviewer accepted (``None``: all that is left). Kept here, never
+    in the claim: every re-settlement of the claim's year reads it (``usecases/resettle``)."""
+
+    __tablename__ = "claim_reviews"
+    __table_args__ = (UniqueConstraint("settlement_seq", "benefit"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    settlement_seq: Mapped[int] = mapped_column(ForeignKey("settlements.seq"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    benefit: Mapped[str] = mapped_column(String(32))
+    accepted_fen: Mapped[int | None] = mapped_column(BigInteger)
+    approved_by: Mapped[str] = mapped_column(String(64))
+    approved_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class PaymentInstruction(Base):
+    """What an approval pays, to whom (the person's account or a hospital), with its
+    explanation: kept for the fund accounts. Written once at approval."""
+
+    __tablename__ = "payment_instructions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=_public_id)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    payee_kind: Mapped[str] = mapped_column(String(16))  # person | hospital
+    payee_name: Mapped[str] = mapped_column(String(100))
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("api_clients.id"))
+    """The hospital, when the payee is one."""
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class Payment(Base):
+    """支付: an instruction carried out (the account paid into, the voucher, the day)."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    instruction_id: Mapped[int] = mapped_column(ForeignKey("payment_instructions.id"), unique=True)
+    account: Mapped[dict[str, Any]] = mapped_column(JSON)
+    voucher: Mapped[str] = mapped_column(String(64))
+    paid_on: Mapped[dt.date] = mapped_column(Date)
+    paid_by: Mapped[str] = mapped_column(String(64))
+    paid_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class Notice(Base):
+    """A paper issued to the applicant (a refusal, 附件5; an approval), numbered per issuer
+    and year (``[2024]第 3 号``), with the values it states frozen as issued."""
+
+    __tablename__ = "notices"
+    __table_args__ = (UniqueConstraint("scope", "year", "kind", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=_public_id)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # refusal | approval
+    scope: Mapped[str] = mapped_column(String(80))
+    """Who numbers it: the township (district code and name) or the county."""
+    year: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)
+    issued_on: Mapped[dt.date] = mapped_column(Date)
+    values: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class SerialCounter(Base):
+    """The last number given in a series (notices per issuer and year, application numbers
+    per district and year), bumped by one upsert under the row's lock."""
+
+    __tablename__ = "serial_counters"
+
+    scope: Mapped[str] = mapped_column(String(80), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)

@@ -24,6 +24,10 @@ class Role(StrEnum):
     civil_affairs = "civil_affairs"
     reviewer = "reviewer"
     admin = "admin"
+    # the steps of an application (依申请救助, docs/applications.md)
+    township_clerk = "township_clerk"
+    county_reviewer = "county_reviewer"
+    county_approver = "county_approver"
 
     @property
     def zh(self) -> str:
@@ -35,6 +39,9 @@ ROLE_ZH: dict[Role, str] = {
     Role.civil_affairs: "民政部门",
     Role.reviewer: "审核人员",
     Role.admin: "管理员",
+    Role.township_clerk: "乡镇经办",
+    Role.county_reviewer: "县级审核",
+    Role.county_approver: "县级审批",
 }
 
 

@@ -23,8 +23,8 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from jiuzhu.domain.policy.params import MoneyParam, RateParam, Sourced, Strict, cite_clauses
+from jiuzhu.domain.states import State
 from jiuzhu.domain.vocabulary import Benefit, Category, VisitType
-from jiuzhu.domain.workflow import State
 
 _NUMBER = re.compile(r"[0-9０-９%％]")
 
