@@ -111,16 +111,16 @@ def test_reading_a_missing_registry_creates_nothing(tmp_path: Path) -> None:
 def test_db_upgrade_says_created_migrated_or_current(db_url: str, tmp_path: Path) -> None:
     new = tmp_path / "new.db"
     created = invoke(["db", "upgrade", "--db", str(new)])
-    assert created.code == 0 and created.stdout == f"已新建数据库 {new}（版本 0004）\n"
+    assert created.code == 0 and created.stdout == f"已新建数据库 {new}（版本 0005_staff）\n"
 
     engine = make_engine(db_url)  # as an older release left it
     upgrade(engine, "0002")
     engine.dispose()
     migrated = invoke(["db", "upgrade", "--db", db_url])
     assert migrated.code == 0, migrated.stderr
-    assert "已从版本 0002 迁移到 0004" in migrated.stdout
+    assert "已从版本 0002 迁移到 0005_staff" in migrated.stdout
     current = invoke(["db", "upgrade", "--db", db_url])
-    assert current.code == 0 and "已是最新版本（0004），未作更改" in current.stdout
+    assert current.code == 0 and "已是最新版本（0005_staff），未作更改" in current.stdout
 
 
 # --- a file of which no row went in ------------------------------------------------------------

@@ -79,10 +79,10 @@ def test_database_url_default_and_env(monkeypatch) -> None:
 def test_migrations_match_models_and_upgrade_is_idempotent(db_url: str) -> None:
     run = invoke(["db", "upgrade", "--db", db_url])
     assert run.code == 0, run.stderr
-    assert "0004" in run.stdout
+    assert "0005_staff" in run.stdout
     engine = make_engine(db_url)
     upgrade(engine)  # again: nothing to do
-    assert current_revision(engine) == "0004"
+    assert current_revision(engine) == "0005_staff"
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
         if engine.dialect.name == "sqlite":

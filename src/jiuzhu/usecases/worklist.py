@@ -1,13 +1,15 @@
 """A member of staff's worklist: 待办 / 已办 / 办结, with filters and paging, over whatever
 holds the applications (ADR 18).
 
-The mechanics are here and do not depend on how applications are stored: which states
-are 待办 for a role (read from the procedure's transition table: every open state some
-transition of that role leaves), 已办 (open applications the member took a step on),
-办结 (the closed states); which filter values exist (the served policy's kinds of
-application, the tab's states, the townships of the registry's households in the
-member's jurisdiction); the checking of every filter, each error naming its field;
-counts per tab, pages and their bounds; the audit of a read that returned personal data.
+The mechanics are here and do not depend on how applications are stored:
+
+- which states are 待办 for a role, read from the procedure's transition table (every
+  open state some transition of that role leaves, but for the applicant's withdrawal);
+  已办 (open applications the member took a step on); 办结 (the closed states);
+- which filter values exist: the served policy's kinds of application, the tab's states,
+  the townships of the registry's households in the member's jurisdiction;
+- the checking of every filter, each error naming its field; counts per tab, pages and
+  their bounds; the audit of a read that returned personal data.
 
 What lists the applications is an :class:`Applications` source. Until applications
 are stored (issue 13) the service has :class:`NoApplications`, which says so
@@ -28,6 +30,8 @@ from typing import Protocol
 
 from sqlalchemy import func, literal, select
 
+# domain.workflow and domain.policy import each other: the policy package must load first
+import jiuzhu.domain.policy  # noqa: F401
 from jiuzhu.domain.workflow import State, Workflow, WorkflowRole
 from jiuzhu.io.policy_files import load_workflow
 from jiuzhu.storage.models import Household
@@ -148,8 +152,9 @@ def workflow_role(role: Role) -> WorkflowRole | None:
 
 
 def tab_states(w: Workflow, role: Role, tab: Tab) -> frozenset[State]:
-    """待办: the open states some transition of ``role`` leaves; 已办: every open state
-    (the caller's own steps decide); 办结: the closed states."""
+    """待办: the open states some transition of ``role`` leaves, withdrawal aside (撤回 is
+    the applicant's act, which staff only record: it is no task waiting for them); 已办:
+    every open state (the caller's own steps decide); 办结: the closed states."""
     if tab is Tab.closed:
         return frozenset(s for s in State if not w.is_open(s))
     if tab is Tab.done:
@@ -157,9 +162,8 @@ def tab_states(w: Workflow, role: Role, tab: Tab) -> frozenset[State]:
     mine = workflow_role(role)
     if mine is None:
         return frozenset()
-    return frozenset(
-        s for t in w.transitions.values() if mine in t.roles for s in t.source if w.is_open(s)
-    )
+    tasks = [t for t in w.transitions.values() if mine in t.roles and t.to is not State.withdrawn]
+    return frozenset(s for t in tasks for s in t.source if w.is_open(s))
 
 
 @dataclass(frozen=True, slots=True)

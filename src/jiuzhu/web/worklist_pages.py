@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from jiuzhu.usecases.errors import Kind, Refused
-from jiuzhu.usecases.worklist import Asked, Tab, options, worklist
+from jiuzhu.usecases.worklist import Asked, Tab, WorkPage, options, worklist
 from jiuzhu.web.forms import FieldErrors
 from jiuzhu.web.rendering import PREFIX, render
 from jiuzhu.web.staff import Staff, require_staff
@@ -29,6 +29,15 @@ def _url(tab: str, values: dict[str, str], page: int | None = None) -> str:
     if page and page > 1:
         query["page"] = str(page)
     return f"{PREFIX}/worklist?{urlencode(query)}"
+
+
+WINDOW = 4
+"""Pages listed on either side of the current one (and always the first and the last)."""
+
+
+def _window(page: WorkPage) -> list[int]:
+    near = range(max(1, page.page - WINDOW), min(page.pages, page.page + WINDOW) + 1)
+    return sorted({1, page.pages, *near})
 
 
 @router.get("/worklist")
@@ -54,9 +63,7 @@ def worklist_page(request: Request, member: Staff = Depends(require_staff)) -> R
         "values": values,
         "tab": tab_value,
         "tabs": [(t, _url(t.value, {})) for t in Tab],
-        "pages": []
-        if page is None
-        else [(n, _url(tab_value, values, n)) for n in range(1, page.pages + 1)],
+        "pages": [] if page is None else [(n, _url(tab_value, values, n)) for n in _window(page)],
         "prev_url": _url(tab_value, values, page.page - 1) if page and page.page > 1 else None,
         "next_url": _url(tab_value, values, page.page + 1)
         if page and page.page < page.pages
