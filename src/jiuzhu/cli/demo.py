@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from importlib import resources
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
+
+import typer
 
 if TYPE_CHECKING:  # imported in demo(): `jiuzhu --help` loads this module (performance.md)
     from jiuzhu.domain.engine.settlement import Settlement
@@ -23,8 +25,26 @@ def place(policy: Policy) -> str:
     return policy.jurisdiction[:2]
 
 
-def demo() -> None:
-    """用随软件提供的样例年度单据，按五个政策分别结算，并汇总各项支付和保障率。"""
+def demo(
+    web: Annotated[
+        bool,
+        typer.Option("--web", help="改为建立演示数据库、演示账户，并启动服务供浏览器查看网页"),
+    ] = False,
+    db: Annotated[
+        str, typer.Option("--db", metavar="文件", help="--web 的演示数据库（SQLite 文件）")
+    ] = "jiuzhu-demo.db",
+    port: Annotated[int, typer.Option("--port", help="--web 的端口")] = 8000,
+    serve: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="--web 建好数据库后是否启动服务")
+    ] = True,
+) -> None:
+    """用随软件提供的样例年度单据，按五个政策分别结算，并汇总各项支付和保障率；
+    加 --web：建立演示数据库和演示账户，启动服务，在浏览器中查看工作人员网页。"""
+    if web:
+        from jiuzhu.cli.demo_pages import run
+
+        run(db, port, serve)
+        return
     from rich import box
     from rich.console import Console
     from rich.progress import Progress

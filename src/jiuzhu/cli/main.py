@@ -23,6 +23,7 @@ from jiuzhu.cli import (
     simulate_cmd,
     synth_cmd,
     template_cmd,
+    user_cmd,
 )
 from jiuzhu.cli.chinese import ChineseGroup
 from jiuzhu.cli.enrolment_cmd import enrolment
@@ -48,6 +49,7 @@ app.add_typer(certificate_cmd.certificate_app, name="certificate")
 app.command("serve")(service_cmd.serve)
 app.add_typer(service_cmd.token_app, name="token")
 app.add_typer(service_cmd.audit_app, name="audit")
+app.add_typer(user_cmd.user_app, name="user")
 app.command("enrolment")(enrolment)
 app.command("template")(template_cmd.template)
 

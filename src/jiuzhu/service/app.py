@@ -229,7 +229,7 @@ def create_app(
     app.state.store = store
     app.add_middleware(BodyLimit)
     add_docs(app)
-    mount_pages(app, compiled)  # the staff pages at /web (ADR 16)
+    mount_pages(app, compiled, store)  # the staff pages at /web (ADR 16, 18)
     _handlers(app)
     if floor:
         from jiuzhu.service.floor import router

@@ -597,3 +597,44 @@ class SerialCounter(Base):
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     last: Mapped[int] = mapped_column(Integer)
+
+# -- staff accounts of the web pages (revision 0006_staff, ADR 18) --------------------
+
+
+class StaffUser(Base):
+    """A member of staff who logs in to the pages, with the same roles and jurisdictions
+    as the API's clients. ``password_hash`` is an Argon2id hash in its PHC string
+    (parameters and salt inside); the password itself is never stored. A hospital's
+    account names its API client (``hospital_client_id``), so it sees what that hospital
+    settled, as its tokens do. Accounts are disabled, never deleted: the audit log names
+    them."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    jurisdiction: Mapped[str] = mapped_column(String(6))
+    hospital_client_id: Mapped[int | None] = mapped_column(ForeignKey("api_clients.id"))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    password_changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class StaffSession(Base):
+    """A login: the session cookie's token, stored only as its SHA-256. It ends at
+    ``expires_at`` (a working day), after ``last_seen_at`` plus the idle limit, at logout,
+    or when the account is disabled or its password reset (``ended_at`` and why)."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    end_reason: Mapped[str | None] = mapped_column(String(16))  # logout | disabled | password

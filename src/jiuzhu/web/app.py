@@ -17,6 +17,7 @@ import logging
 import os
 import traceback
 from collections.abc import Mapping
+from urllib.parse import urlencode
 
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
@@ -28,9 +29,20 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jiuzhu.domain.engine.rules import CompiledPolicy
 from jiuzhu.domain.ids import mask_ids_in
-from jiuzhu.web import policy_pages
+from jiuzhu.service.guard import TooLarge
+from jiuzhu.usecases.staff import LoginLimits
+from jiuzhu.usecases.unit import Store
+from jiuzhu.usecases.worklist import Applications, NoApplications
+from jiuzhu.web import (
+    login_pages,
+    person_pages,
+    policy_pages,
+    settlement_pages,
+    worklist_pages,
+)
 from jiuzhu.web.catalogue import Catalogue
 from jiuzhu.web.rendering import PREFIX, STATIC, STATIC_PATH, render
+from jiuzhu.web.staff import LoginRequired, current_staff
 
 log = logging.getLogger("jiuzhu.web")
 
@@ -100,19 +112,43 @@ class Static(StaticFiles):
         return response
 
 
-def create_pages(served: CompiledPolicy) -> FastAPI:
-    """The pages of a service that applies ``served``."""
+def create_pages(
+    served: CompiledPolicy,
+    store: Store | None = None,
+    *,
+    applications: Applications | None = None,
+    login_limits: LoginLimits | None = None,
+) -> FastAPI:
+    """The pages of a service that applies ``served``. With the service's ``store``, the
+    staff pages too (login, worklist, persons, settlements); ``applications`` lists the
+    applications (until issue 13's use cases fill it, nothing: ``NoApplications``)."""
     pages = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     pages.state.catalogue = Catalogue(served)
     pages.state.area = served.policy.jurisdiction
+    pages.state.store = store
+    pages.state.applications = applications or NoApplications()
+    pages.state.login_limits = login_limits or LoginLimits()
     pages.add_middleware(SecurityHeaders)
     pages.mount(STATIC_PATH, Static(directory=STATIC), name="static")
     pages.include_router(policy_pages.router)
+    if store is not None:
+        for module in (login_pages, worklist_pages, person_pages, settlement_pages):
+            pages.include_router(module.router)
 
     @pages.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:
-        # with staff accounts: the worklist for a member of staff, the policies for others
-        return RedirectResponse(f"{PREFIX}/policies", status_code=303)
+    def home(request: Request) -> RedirectResponse:
+        # the worklist for a member of staff, the (public) policies for others
+        where = "worklist" if current_staff(request) is not None else "policies"
+        return RedirectResponse(f"{PREFIX}/{where}", status_code=303)
+
+    @pages.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired) -> Response:
+        query = f"?{urlencode({'next': exc.next_path})}" if exc.next_path else ""
+        return RedirectResponse(f"{PREFIX}/login{query}", status_code=303)
+
+    @pages.exception_handler(TooLarge)
+    async def _too_large(request: Request, exc: TooLarge) -> Response:
+        return error_page(request, 413, "提交的内容超过上限，未作任何处理。", None)
 
     @pages.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> Response:
@@ -149,10 +185,18 @@ def error_page(
     )
 
 
-def mount_pages(app: FastAPI, served: CompiledPolicy) -> None:
+def mount_pages(
+    app: FastAPI,
+    served: CompiledPolicy,
+    store: Store | None = None,
+    *,
+    applications: Applications | None = None,
+    login_limits: LoginLimits | None = None,
+) -> None:
     """Serve the pages at ``/web`` of ``app``, and send a browser that opens the service's
     root address there."""
-    app.mount(PREFIX, create_pages(served), name="web")
+    pages = create_pages(served, store, applications=applications, login_limits=login_limits)
+    app.mount(PREFIX, pages, name="web")
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

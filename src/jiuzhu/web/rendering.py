@@ -19,6 +19,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from jiuzhu.domain.clock import beijing_text, now_text
+from jiuzhu.domain.ids import mask_id
+from jiuzhu.domain.money import format_yuan
 from jiuzhu.web.nav import items_for
 from jiuzhu.web.staff import current_staff
 
@@ -38,6 +40,16 @@ def asset(name: str) -> str:
     return f"{PREFIX}{STATIC_PATH}/{name}?v={digest}"
 
 
+def benefit_zh(key: str) -> str:
+    """A benefit identifier of a settlement's JSON in words (the grant included)."""
+    from jiuzhu.domain.vocabulary import BENEFIT_ZH, GRANT_ZH, Benefit
+
+    try:
+        return BENEFIT_ZH[Benefit(key)]
+    except ValueError:
+        return GRANT_ZH if key == "critical_care_grant" else key
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -49,15 +61,21 @@ def environment() -> Environment:
     )
     env.globals.update(asset=asset, prefix=PREFIX)
     env.filters["beijing"] = beijing_text  # an instant as people read it
+    env.filters["yuan"] = format_yuan  # fen as people read money: 1234.50
+    env.filters["masked"] = mask_id  # the only way an ID number reaches a page
+    env.filters["unsigned_yuan"] = lambda fen: format_yuan(abs(fen))  # 补付/追回 say the sign
+    env.filters["benefit_zh"] = benefit_zh
     return env
 
 
 def page_context(request: Request, active: str | None) -> dict[str, Any]:
     """What the layout shows: who is logged in, the navigation, the area, the time."""
     staff = current_staff(request)
+    source = getattr(request.app.state, "applications", None)
     return {
         "staff": staff,
-        "nav": items_for(staff),
+        "csrf": staff.csrf if staff is not None else "",
+        "nav": items_for(staff, applications=bool(getattr(source, "enabled", False))),
         "active": active,
         "area": getattr(request.app.state, "area", ""),
         "generated": now_text(),
@@ -74,5 +92,9 @@ def render(
     headers: Mapping[str, str] | None = None,
 ) -> HTMLResponse:
     """The page ``template`` with ``context`` inside the layout (``base.html``)."""
-    html = environment().get_template(template).render({**page_context(request, active), **context})
-    return HTMLResponse(html, status_code=status_code, headers=headers)
+    page = page_context(request, active)
+    html = environment().get_template(template).render({**page, **context})
+    response = HTMLResponse(html, status_code=status_code, headers=headers)
+    if page["staff"] is not None:  # a page for staff may hold personal data: keep no copy
+        response.headers["cache-control"] = "no-store"
+    return response
