@@ -176,8 +176,8 @@ def submit(
         str,
         typer.Argument(
             metavar="文件",
-            help="申请（JSON 或 YAML，字段同接口 POST /applications：id_number、kind、"
-            "applicant_name、township、received_on、reason、account、bill）；- 为标准输入",
+            help="申请（JSON 或 YAML，字段同接口 POST /applications，见 docs/applications.md）；"
+            "- 为标准输入",
         ),
     ],
     who: AsOpt,
@@ -290,7 +290,7 @@ def show(
 @application_app.command("attach")
 def attach(
     ref: RefArg,
-    key: Annotated[str, typer.Argument(metavar="材料", help="材料清单中的项目（如 diagnosis）")],
+    key: Annotated[str, typer.Argument(metavar="材料", help="材料清单中的项目标识（show 显示）")],
     file: Annotated[str, typer.Argument(metavar="文件", help="PDF、JPEG 或 PNG 文件，至多 10 MB")],
     version: VersionOpt,
     who: AsOpt,
@@ -355,8 +355,8 @@ def visit(
         str,
         typer.Argument(
             metavar="文件",
-            help="入户调查记录（JSON 或 YAML）：visited_on、investigators、members、income、"
-            "assets、illness、opinion、witness_name、witness_title；- 为标准输入",
+            help="入户调查记录（JSON 或 YAML，字段同接口的 record_visit，"
+            "见 docs/applications.md）；- 为标准输入",
         ),
     ],
     version: VersionOpt,

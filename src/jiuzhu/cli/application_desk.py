@@ -54,20 +54,21 @@ class Desk:
 
     store: Store
     caller: Caller
-    stdin: str
-    """What is left of standard input after the password line (a file given as ``-``)."""
+    stdin: bytes | None
+    """What is left of standard input after the password line (a file given as ``-``);
+    None: standard input is not read yet."""
 
 
-def _password(from_stdin: bool) -> tuple[str, str]:
-    """The password, and the rest of standard input."""
+def _password(from_stdin: bool) -> tuple[str, bytes | None]:
+    """The password, and the rest of standard input (bytes: a paper may follow)."""
     if from_stdin:
-        first, _, rest = sys.stdin.read().removeprefix("\ufeff").partition("\n")
-        return first.rstrip("\r"), rest
+        first, _, rest = sys.stdin.buffer.read().removeprefix(b"\xef\xbb\xbf").partition(b"\n")
+        return first.decode("utf-8", "replace").rstrip("\r"), rest
     given = os.environ.get(PASSWORD_ENV)
     if given is not None:
-        return given, ""
+        return given, None
     if sys.stdin.isatty():
-        return getpass.getpass("密码："), ""
+        return getpass.getpass("密码："), None
     fail(
         f"须给出账户的密码：环境变量 {PASSWORD_ENV}、--password-stdin（标准输入的第一行）"
         "或在终端输入；密码不在命令行上给出",
@@ -112,7 +113,7 @@ def say_refused(err: Refused, *, writes: bool) -> NoReturn:
     for e in err.errors:
         where = f"字段 {e['field']}：" if e["field"] else ""
         typer.echo(mask_ids_in(f"错误：{where}{e['message']}"), err=True)
-    if writes:
+    if writes and not any("未作任何更改" in e["message"] for e in err.errors):
         typer.echo("未作任何更改。", err=True)
     raise typer.Exit(EXIT_DATA)
 
@@ -138,9 +139,9 @@ def run(work: Callable[[], T], *, writes: bool = True) -> T:
 # -- files people hand in ---------------------------------------------------------------
 
 
-def read_bytes(path: str, stdin: str, what: str) -> bytes:
+def read_bytes(path: str, stdin: bytes | None, what: str) -> bytes:
     if path == "-":
-        return stdin.encode("utf-8")
+        return sys.stdin.buffer.read() if stdin is None else stdin
     try:
         return Path(path).read_bytes()
     except OSError as err:
@@ -149,7 +150,7 @@ def read_bytes(path: str, stdin: str, what: str) -> bytes:
         fail(mask_ids_in(f"无法读取{what} {path}：{reason(err)}"), EXIT_USAGE)
 
 
-def read_record(path: str, stdin: str, what: str) -> dict[str, Any]:
+def read_record(path: str, stdin: bytes | None, what: str) -> dict[str, Any]:
     """A JSON or YAML object (by the file's suffix; ``-``: standard input, JSON or YAML).
 
     YAML is read with every scalar as text (``BaseLoader``), so ``income: 12000.00``

@@ -19,6 +19,23 @@ if TYPE_CHECKING:
 
 STAGE = {"township": "审核公示", "result": "结果公示"}
 PAYEE = {"person": "申请人", "hospital": "医院"}
+COMMAND = {
+    "accept_for_visit": "accept",
+    "accept_for_review": "accept",
+    "close_result_publicity": "close-publicity",
+    "approve_without_publicity": "approve",
+    "attach_document": "attach",
+    "record_visit": "visit",
+    "record_objection": "objection",
+    "record_result_objection": "objection",
+    "resolve_result_objection": "resolve-objection",
+}
+"""The ``jiuzhu application`` command of a transition or action of the table (the
+others are the key with hyphens)."""
+
+
+def command_of(key: str) -> str:
+    return COMMAND.get(key, key.replace("_", "-"))
 
 
 def summary_line(s: ApplicationSummary) -> str:
@@ -90,9 +107,7 @@ def detail_lines(d: ApplicationDetail) -> list[str]:
         title = n.values.get("title", "")
         out.append(f"告知书：{n.number_text} {title}（{n.issued_on}；告知书 ID {n.public_id}）")
     if d.possible:
-        out.append(
-            "可办理：" + "、".join(f"{p.name}（{p.key.replace('_', '-')}）" for p in d.possible)
-        )
+        out.append("可办理：" + "、".join(f"{p.name}（{command_of(p.key)}）" for p in d.possible))
     return out
 
 
