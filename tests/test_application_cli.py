@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 
 from jiuzhu.storage.models import Adjustment, Application, ApplicationEvent, AuditEntry
 from jiuzhu.usecases import unit
-from tests.application_api import PNG, VISIT, Desk, make_desk
+from tests.application_api import PNG, VISIT, Desk, hold, make_desk
 from tests.cli_helpers import Run, invoke
 from tests.db_fixtures import db_url, make_id
 from tests.service_helpers import inpatient_claim
@@ -39,15 +39,19 @@ POLICY = "liaocheng-2023"
 PERSON = make_id(301)
 MASKED = PERSON[:4] + "*" * 10 + PERSON[-4:]
 D = dt.date
-STAFF = {
-    # username: (name, role, jurisdiction)
-    "clerk": ("侯营镇经办甲", "township_clerk", "371502"),
-    "clerk.b": ("侯营镇经办乙", "乡镇经办", "371502"),
-    "reviewer": ("县医保审核", "county_reviewer", "371502"),
-    "approver": ("县医保审批", "county_approver", "371502"),
-    "bureau": ("市医保审核人员", "reviewer", "3715"),
-    "yanggu": ("阳谷县经办", "township_clerk", "371521"),
-}
+
+
+def staff(county: str) -> dict[str, tuple[str, str, str]]:
+    """username: (name, role, jurisdiction): a county's staff, the city's bureau, and a
+    clerk of the next county."""
+    return {
+        "clerk": ("镇经办甲", "township_clerk", county),
+        "clerk.b": ("镇经办乙", "乡镇经办", county),
+        "reviewer": ("县医保审核", "county_reviewer", county),
+        "approver": ("县医保审批", "county_approver", county),
+        "bureau": ("市医保审核人员", "reviewer", county[:4]),
+        "yanggu": ("邻县经办", "township_clerk", county[:4] + "21"),
+    }
 
 
 @dataclass
@@ -57,9 +61,10 @@ class Office:
     desk: Desk
     db: str
     tmp: Path
+    policy: str = POLICY
 
     def run(self, who: str, *args: str, stdin: str = "") -> Run:
-        out = invoke(["application", *args, "--as", who, "--policy", POLICY, "--db", self.db],
+        out = invoke(["application", *args, "--as", who, "--policy", self.policy, "--db", self.db],
                      stdin)  # fmt: skip
         for stream in (out.stdout, out.stderr):
             assert PERSON not in stream  # never the whole ID number
@@ -95,21 +100,32 @@ class Office:
         return str(path)
 
 
-@pytest.fixture
-def office(
-    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cheap_hashes: None
+def open_office(
+    db_url: str,
+    tmp: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    policy: str,
+    county: str,
+    today: dt.date,
 ) -> Iterator[Office]:
-    for desk in make_desk(db_url, POLICY, "371502", D(2023, 1, 31)):
+    for desk in make_desk(db_url, policy, county, today):
         monkeypatch.setattr(unit, "beijing_today", desk.clock)  # the command line's today
         monkeypatch.setenv("JIUZHU_PASSWORD", PASSWORD)
-        for username, (name, role, where) in STAFF.items():
+        for username, (name, role, where) in staff(county).items():
             made = invoke(
                 ["user", "create", username, "--name", name, "--role", role,
                  "--jurisdiction", where, "--password-stdin", "--db", db_url],
                 PASSWORD + "\n",
             )  # fmt: skip
             assert made.code == 0, made.stderr
-        yield Office(desk, db_url, tmp_path)
+        yield Office(desk, db_url, tmp, policy)
+
+
+@pytest.fixture
+def office(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cheap_hashes: None
+) -> Iterator[Office]:
+    yield from open_office(db_url, tmp_path, monkeypatch, POLICY, "371502", D(2023, 1, 31))
 
 
 def application(**over: Any) -> str:
@@ -368,3 +384,46 @@ def test_the_password_is_checked_and_never_on_the_command_line(
     assert disabled.code == 0
     gone = o.run("clerk.b", "list", "--password-stdin", stdin=PASSWORD + "\n")
     assert gone.code == 1 and "此账户已停用" in gone.stderr
+
+
+MAOMING = make_id(601, "440902")
+
+
+def test_a_scattered_reimbursement_approved_by_staff(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cheap_hashes: None
+) -> None:
+    """tests/test_applications_scattered.py's bill, hand-worked there: 住院救助 8000.00 and
+    二次医疗救助 3360.00, 11360.00 to the person; the same bill again is refused."""
+    for o in open_office(db_url, tmp_path, monkeypatch, "maoming-2018", "440902", D(2019, 4, 1)):
+        hold(o.desk, MAOMING, "dibao", "2019-01-01")
+        o.desk.settle(inpatient_claim(1, MAOMING, "1000.00", settlement_date="2019-04-01",
+                                      admission_date="2019-04-01"))  # fmt: skip
+        o.desk.clock.day = D(2019, 5, 20)
+        bill = {
+            "issuer": "茂名市某镇卫生院", "bill_number": "FP-0001", "visit_type": "inpatient",
+            "settlement_date": "2019-05-10", "admission_date": "2019-05-10",
+            "hospital_level": 2, "referred": True, "total": "25000.00",
+            "full_self_pay": "5000.00", "partial_self_pay": "0.00", "policy_scope": "20000.00",
+            "insurance": {"basic_insurance": "10000.00", "critical_illness_insurance": "0.00"},
+        }  # fmt: skip
+        body = {
+            "id_number": MAOMING, "kind": "医疗救助零星报销", "applicant_name": "陈低保",
+            "township": "袂花镇", "bill": bill,
+            "account": {"holder": "陈低保", "bank": "茂名农商银行", "number": "6217000010203040"},
+        }  # fmt: skip
+        out = o.ok("clerk", "submit", o.file("零星报销.json", json.dumps(body)), "--json")
+        number = json.loads(out.stdout)["application"]["number"]
+        for item in o.detail(number)["checklist"]:
+            png = o.file(f"{item['key']}.png", PNG)
+            o.ok("clerk", "attach", number, item["key"], png, "--version", o.version(number))
+        o.done("clerk", "accept", number)
+        o.done("reviewer", "assess", number)
+        shown = o.ok("reviewer", "show", number).stdout
+        assert "核定救助金额：11360.00 元" in shown and "二次医疗救助：0.00 → 3360.00" in shown
+        o.done("reviewer", "review", number, "--opinion", "票据真实")
+        o.done("approver", "approve", number, "--opinion", "同意")
+        o.done("approver", "pay", number, "--voucher", "LX-1")
+        assert "已于 2019-05-20 支付" in o.ok("approver", "show", number).stdout
+        again = o.run("clerk", "submit", "-", stdin=json.dumps(body))
+        assert again.code == 1 and "字段 bill.bill_number" in again.stderr
+        assert "同一票据不能重复报销" in again.stderr
