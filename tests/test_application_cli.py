@@ -23,12 +23,17 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from jiuzhu.io.policy_files import load_policy, shipped_ids
 from jiuzhu.storage.models import Adjustment, Application, ApplicationEvent, AuditEntry
 from jiuzhu.usecases import unit
+from jiuzhu.usecases.applications import SUBMIT_FIELDS
+from jiuzhu.usecases.home_visits import VISIT_FIELDS
 from tests.application_api import PNG, VISIT, Desk, hold, make_desk
 from tests.cli_helpers import Run, invoke
 from tests.db_fixtures import db_url, make_id
+from tests.english import english_words
 from tests.service_helpers import inpatient_claim
+from tests.test_chinese_cli import typed
 from tests.web_helpers import PASSWORD, cheap_hashes
 
 __all__ = ["cheap_hashes", "db_url"]
@@ -38,6 +43,17 @@ pytestmark = pytest.mark.cli
 POLICY = "liaocheng-2023"
 PERSON = make_id(301)
 MASKED = PERSON[:4] + "*" * 10 + PERSON[-4:]
+MAOMING = make_id(601, "440902")
+PAPERS = {
+    d.key
+    for pid in shipped_ids()
+    for kind in load_policy(pid).applications.values()
+    for d in kind.documents
+}
+TYPED = PAPERS | {*SUBMIT_FIELDS, *VISIT_FIELDS, "ZF2024", "FP", "LX", "LX440902"}
+"""What a person typed and may see again: the checklist's keys (after ``attach``; ``show``
+lists them), the fields of the files they write, the vouchers and bill numbers here, and
+the claim id a 零星报销 bill is settled under (``LX`` and the application's number)."""
 D = dt.date
 
 
@@ -67,8 +83,11 @@ class Office:
         out = invoke(["application", *args, "--as", who, "--policy", self.policy, "--db", self.db],
                      stdin)  # fmt: skip
         for stream in (out.stdout, out.stderr):
-            assert PERSON not in stream  # never the whole ID number
+            assert PERSON not in stream and MAOMING not in stream  # never a whole ID number
             assert "Traceback" not in stream
+        said = out.stderr if "--json" in args else out.stdout + out.stderr
+        also = typed([*args, stdin]) | TYPED
+        assert not english_words(said, also=also), said  # what people read is Chinese
         return out
 
     def ok(self, who: str, *args: str, stdin: str = "") -> Run:
@@ -224,7 +243,7 @@ def test_a_liaocheng_identification_from_submit_to_pay(office: Office) -> None:
 
     desk.clock.day = D(2024, 3, 12)
     own = o.step("reviewer", "approve", number, "--opinion", "同意")
-    assert own.code == 1 and "字段 Authorization" in own.stderr and "县级审批" in own.stderr
+    assert own.code == 1 and "错误：权限：" in own.stderr and "县级审批" in own.stderr
     approved = json.loads(o.step("approver", "approve", number, "--opinion", "同意救助",
                                  "--json").stdout)  # fmt: skip
     assert approved["application"]["state"] == "result_publicity"
@@ -341,10 +360,10 @@ def test_roles_and_jurisdictions(office: Office) -> None:
     o.desk.clock.day = D(2024, 2, 20)
     bureau = o.run("bureau", "submit", "-", stdin=application())
     assert bureau.code == 1
-    assert "字段 Authorization：角色 审核人员（reviewer）不办理医疗救助申请" in bureau.stderr
+    assert "错误：权限：角色 审核人员（reviewer）不办理医疗救助申请" in bureau.stderr
     number = submitted(o)["number"]
     reviewer = o.step("reviewer", "accept", number)
-    assert reviewer.code == 1 and "字段 Authorization" in reviewer.stderr
+    assert reviewer.code == 1 and "错误：权限：" in reviewer.stderr
     assert "乡镇经办" in reviewer.stderr and "未作任何更改" in reviewer.stderr
     assert o.ok("bureau", "show", number).code == 0  # the bureau's reviewer may read
 
@@ -384,9 +403,6 @@ def test_the_password_is_checked_and_never_on_the_command_line(
     assert disabled.code == 0
     gone = o.run("clerk.b", "list", "--password-stdin", stdin=PASSWORD + "\n")
     assert gone.code == 1 and "此账户已停用" in gone.stderr
-
-
-MAOMING = make_id(601, "440902")
 
 
 def test_a_scattered_reimbursement_approved_by_staff(

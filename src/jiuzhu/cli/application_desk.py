@@ -108,10 +108,16 @@ def desk(username: str, password_stdin: bool, policy: str, db: str | None) -> It
         engine.dispose()
 
 
+AS_WORDS = {"Authorization": "权限：", "id": "申请：", "username": "账户：", "password": "密码："}
+"""The API's names for who is asking and what about (a header, the path), as the command
+line says them: it has no header and no path."""
+
+
 def say_refused(err: Refused, *, writes: bool) -> NoReturn:
     """Each error with its field, in Chinese, ID numbers masked; exit 1."""
     for e in err.errors:
-        where = f"字段 {e['field']}：" if e["field"] else ""
+        field = e["field"]
+        where = AS_WORDS.get(field) or (f"字段 {field}：" if field else "")
         typer.echo(mask_ids_in(f"错误：{where}{e['message']}"), err=True)
     if writes and not any("未作任何更改" in e["message"] for e in err.errors):
         typer.echo("未作任何更改。", err=True)
