@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from jiuzhu.cli.application_desk import desk, given, read_bytes, read_record, run, to_json
-from jiuzhu.cli.common import EXIT_USAGE, fail, writable, written
+from jiuzhu.cli.common import EXIT_DATA, EXIT_USAGE, fail, writable, written
 from jiuzhu.cli.registry_cmd import DbOpt
 
 if TYPE_CHECKING:
@@ -598,7 +598,7 @@ def notice(
         if chosen is None:
             detail = run(lambda: application_reads.get(d.store, d.caller, public_id), writes=False)
             if not detail.notices:
-                fail(f"申请 {detail.summary.number} 还没有告知书", 1)
+                fail(f"申请 {detail.summary.number} 还没有告知书", EXIT_DATA)
             chosen = detail.notices[-1].public_id
         wanted = chosen
         n = run(lambda: notices.get_notice(d.store, d.caller, public_id, wanted), writes=False)
