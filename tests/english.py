@@ -25,7 +25,8 @@ from jiuzhu.usecases.access import Role
 FORMATS = {
     "JSON", "JSONL", "CSV", "XLSX", "Parquet", "SQLite", "PostgreSQL", "URL", "ID", "UTF",
     "BOM", "HTTP", "OpenAPI", "YAML", "Excel", "Dask", "GB", "ICD", "YYYY", "MM", "DD",
-    "SHA", "Argon2id", "PDF", "HTML", "jsonl", "json", "csv", "xlsx", "parquet", "yaml", "docs", "md",
+    "SHA", "PDF", "HTML", "PNG", "JPEG", "MB", "A4", "POST", "Argon2id",
+    "jsonl", "json", "csv", "xlsx", "parquet", "yaml", "docs", "md",
     "db", "local", "tcp", "CPU", "F", "C", "X", "N", "true", "false", "null",
 }  # fmt: skip
 """Names of formats, standards and technologies, and the letters of a formula (F(C))."""
@@ -43,7 +44,7 @@ def _command_words() -> set[str]:
     def walk(cmd: object) -> None:
         for name, sub in getattr(cmd, "commands", {}).items():
             words.add(name)
-            words.update(re.findall(r"[A-Za-z0-9_]+", name))  # reset-password: reset, password
+            words.update(name.split("-"))  # request-documents: what a person types
             for p in getattr(sub, "params", []):
                 for opt in [*p.opts, *p.secondary_opts]:
                     words.update(re.findall(r"[A-Za-z0-9_]+", opt))
@@ -75,6 +76,7 @@ def allowed() -> set[str]:
         "JIUZHU_DB",
         "JIUZHU_ENGINE",
         "JIUZHU_POLICY_PATH",
+        "JIUZHU_PASSWORD",  # jiuzhu application: the staff account's password
         "help",
         *("line", "field", "message"),  # the keys of an errors file in JSON lines
     }

@@ -53,7 +53,14 @@ def test_importing_the_command_loads_no_heavy_library() -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [["--help"], ["settle", "--help"], ["simulate", "--help"], ["explain", "--help"]],
+    [
+        ["--help"],
+        ["settle", "--help"],
+        ["simulate", "--help"],
+        ["explain", "--help"],
+        ["application", "--help"],
+        ["application", "assess", "--help"],
+    ],
 )
 def test_help_loads_no_heavy_library(args: list[str]) -> None:
     loaded, out = _loaded(*args)

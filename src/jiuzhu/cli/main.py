@@ -13,6 +13,7 @@ from __future__ import annotations
 import typer
 
 from jiuzhu.cli import (
+    application_cmd,
     certificate_cmd,
     demo,
     explain_cmd,
@@ -50,6 +51,7 @@ app.command("serve")(service_cmd.serve)
 app.add_typer(service_cmd.token_app, name="token")
 app.add_typer(service_cmd.audit_app, name="audit")
 app.add_typer(user_cmd.user_app, name="user")
+app.add_typer(application_cmd.application_app, name="application")
 app.command("enrolment")(enrolment)
 app.command("template")(template_cmd.template)
 

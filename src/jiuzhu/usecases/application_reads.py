@@ -8,6 +8,7 @@ jurisdiction is not found; a hospital reads none.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +58,7 @@ from jiuzhu.usecases.applications import (
     view_of,
     workflow,
 )
+from jiuzhu.usecases.errors import Kind, Refused
 from jiuzhu.usecases.inputs import Fields
 from jiuzhu.usecases.notices import notice_view
 from jiuzhu.usecases.unit import Store
@@ -297,6 +299,29 @@ def detail(session: Session, store: Store, caller: Caller, app: Application) -> 
         notices=notices,
         possible=_possible(session, store, caller, app),
     )
+
+
+NUMBER = re.compile(r"^[0-9]{6}-[0-9]{4}-[0-9]{5}$")
+
+
+def resolve(store: Store, caller: Caller, ref: str) -> str:
+    """The public id of the application ``ref`` names: its public id, or its number
+    (``371502-2024-00001``, what notices and lists show people), if the caller may see it."""
+    require_reader(caller)
+    ref = ref.strip()
+    if not NUMBER.match(ref):
+        return ref
+    with store.reads() as session, session.begin():
+        found = session.scalar(
+            select(Application.public_id).where(
+                Application.number == ref,
+                Application.policy_id == store.policy_id,
+                Application.district_code.startswith(caller.jurisdiction),
+            )
+        )
+    if found is None:
+        raise Refused(Kind.not_found, "id", f"没有申请 {ref}")
+    return found
 
 
 def get(store: Store, caller: Caller, public_id: str) -> ApplicationDetail:

@@ -164,9 +164,9 @@ def _pay_out(s: Step, done: Computed, a: Assessment) -> list[PaymentInstruction]
     app = s.app
     by_client: dict[int | None, int] = {}
     if s.kind.decides == "scattered_reimbursement":
-        from jiuzhu.usecases.scattered import store_bill
+        from jiuzhu.usecases.scattered import settling_client, store_bill
 
-        store_bill(s.store, s.session, app, done.bill, s.caller.client_id)
+        store_bill(s.store, s.session, app, done.bill, settling_client(s.session, s.caller))
         by_client[None] = done.amount_fen
     else:
         assert done.plan is not None

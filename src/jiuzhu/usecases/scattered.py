@@ -30,6 +30,7 @@ from jiuzhu.io.claims import FIELD_ZH
 from jiuzhu.io.rosters import memberships_of
 from jiuzhu.storage.models import (
     Accumulator,
+    ApiClient,
     Application,
     Person,
     PersonLedger,
@@ -38,6 +39,7 @@ from jiuzhu.storage.models import (
     StoredClaim,
 )
 from jiuzhu.storage.statements import SETTLED
+from jiuzhu.usecases.access import Caller
 from jiuzhu.usecases.errors import Kind, Refused
 from jiuzhu.usecases.settle import (
     amounts,
@@ -47,6 +49,7 @@ from jiuzhu.usecases.settle import (
     settlement_json,
     store_pools,
 )
+from jiuzhu.usecases.staff import NO_CLIENT
 from jiuzhu.usecases.unit import (
     Store,
     context_into,
@@ -190,6 +193,28 @@ def settle_bill(store: Store, session: Session, app: Application) -> BillSettled
     except ClaimRejected as err:
         raise Refused(Kind.invalid, f"bill.{err.field}", err.message) from None
     return BillSettled(claim, body, source, result, context, state)
+
+
+def settling_client(session: Session, caller: Caller) -> int:
+    """The client a 零星报销's settlement is stored under: the approver's own API client,
+    or, for a member of staff (who has none: ``staff.NO_CLIENT``), a client of the same
+    role and jurisdiction named ``user:USERNAME`` (``caller.name``), made on their first
+    such approval. It has no token, so nobody can call the API as it; it only says, as
+    the settlements of the desk do, whose settlement this is."""
+    if caller.client_id != NO_CLIENT:
+        return caller.client_id
+    row = session.scalar(select(ApiClient).where(ApiClient.name == caller.name))
+    if row is None:
+        row = ApiClient(name=caller.name, role=caller.role.value, jurisdiction=caller.jurisdiction)
+        session.add(row)
+        session.flush()
+    elif (row.role, row.jurisdiction) != (caller.role.value, caller.jurisdiction):
+        raise Refused(
+            Kind.conflict,
+            "Authorization",
+            f"已有名为 {caller.name} 的接口客户端，角色或辖区与此账户不同：请管理员核查",
+        )
+    return row.id
 
 
 def store_bill(

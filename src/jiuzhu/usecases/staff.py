@@ -383,10 +383,10 @@ def _account(row: Any, session_id: int = 0) -> Account:
     )  # fmt: skip
 
 
-def login(store: Store, username: str, password: str, address: str, limits: LoginLimits) -> Login:
-    """A new session for ``username``, or ``unauthenticated`` (a wrong name or password:
-    the same words for both), or ``throttled`` (locked after failures)."""
-    username = username.strip().lower()[:64]
+def _checked(store: Store, username: str, password: str, address: str, limits: LoginLimits) -> Any:
+    """The account's row if ``password`` is its own and it may log in; otherwise the
+    failure is counted and ``unauthenticated`` (a wrong name or password: the same words
+    for both), ``throttled`` (locked after failures) or ``forbidden`` (disabled) raised."""
     with store.reader.begin() as conn:
         wait = blocked_for(conn, account_key(username)) or blocked_for(conn, address_key(address))
         user = conn.execute(_USER.where(StaffUser.username == username)).first()
@@ -398,6 +398,14 @@ def login(store: Store, username: str, password: str, address: str, limits: Logi
         raise _failed(store, user, username, address, limits)
     if user.disabled_at is not None:
         raise Refused(Kind.forbidden, "username", "此账户已停用，请联系系统管理员")
+    return user
+
+
+def login(store: Store, username: str, password: str, address: str, limits: LoginLimits) -> Login:
+    """A new session for ``username``, or ``unauthenticated`` (a wrong name or password:
+    the same words for both), or ``throttled`` (locked after failures)."""
+    username = username.strip().lower()[:64]
+    user = _checked(store, username, password, address, limits)
     token = secrets.token_urlsafe(32)
     now = _now()
     with store.engine.begin() as conn:
@@ -417,6 +425,27 @@ def login(store: Store, username: str, password: str, address: str, limits: Logi
         audit.append(conn, actor_name(username), user.role, "user.login",
                      f"user:{username}", {"address": address[:64]})  # fmt: skip
     return Login(token, _account(user, sid))
+
+
+def authenticate(
+    store: Store, username: str, password: str, address: str, limits: LoginLimits
+) -> Account:
+    """The account for one command of the command line (``jiuzhu application …``): the
+    checks, lockout and failure audit of a login, without a session (the command is
+    one); the success is audited (``user.cli_login``) and its actions as its caller."""
+    username = username.strip().lower()[:64]
+    user = _checked(store, username, password, address, limits)
+    with store.engine.begin() as conn:
+        if hasher.check_needs_rehash(user.password_hash):
+            conn.execute(
+                update(StaffUser)
+                .where(StaffUser.id == user.id)
+                .values(password_hash=hasher.hash(password))
+            )
+        conn.execute(delete(AuthFailure).where(AuthFailure.address == account_key(username)))
+        audit.append(conn, actor_name(username), user.role, "user.cli_login",
+                     f"user:{username}", {"address": address[:64]})  # fmt: skip
+    return _account(user)
 
 
 def _failed(store: Store, user: Any, username: str, address: str, limits: LoginLimits) -> Refused:
