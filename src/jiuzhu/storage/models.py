@@ -598,6 +598,7 @@ class SerialCounter(Base):
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     last: Mapped[int] = mapped_column(Integer)
 
+
 # -- staff accounts of the web pages (revision 0006_staff, ADR 18) --------------------
 
 
