@@ -28,7 +28,9 @@ from jiuzhu.domain.ids import check_digit
 POLICY = "liaocheng-2023"
 HOSPITAL = "聊城市人民医院（演示）"
 DEMO_USER = "demo"
-DEMO_NAME = "演示审核员"
+DEMO_NAME = "演示管理员"
+"""The demo account is the city's 管理员: it sees every application of 聊城市 and may take
+every step, so the worklist's 待办 is not empty and every form can be tried."""
 DEMO_JURISDICTION = "3715"
 MARK = "demo-"  # every demo claim id starts with it
 
@@ -156,6 +158,117 @@ class Seeded:
     settlements: int
     adjustments: int
     fresh: bool
+    applications: int = 0
+
+
+def _staff(role: str, district: str, name: str) -> Any:
+    """A member of the county's staff as the use cases know callers."""
+    from jiuzhu.usecases.access import Caller, Role
+    from jiuzhu.usecases.staff import NO_CLIENT
+
+    roles = {"clerk": Role.township_clerk, "reviewer": Role.county_reviewer,
+             "approver": Role.county_approver}  # fmt: skip
+    return Caller(NO_CLIENT, name, roles[role], district)
+
+
+def seed_applications(store: Any, today: dt.date) -> int:
+    """Applications of 因病致贫重病患者 (聊城实施方案 四(一)) in several states, each step
+    taken through the use cases by the county's staff of the right role, dated relative
+    to today: one just registered (受理), one waiting for its home visit past its
+    deadline (入户调查, 已超期), one at 县级审核 with its amount to assess, one refused at
+    the township with its written notice, one paid."""
+    from jiuzhu.usecases import application_documents, applications, approval, assessment, publicity
+    from jiuzhu.usecases import home_visits as visits
+
+    everyone = people()
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64  # a scanned paper's stand-in
+
+    def ago(days: int) -> str:
+        return (today - dt.timedelta(days=days)).isoformat()
+
+    def staff(district: str) -> dict[str, Any]:
+        return {
+            "clerk": _staff("clerk", district, f"{district}乡镇经办（演示）"),
+            "visitor": _staff("clerk", district, f"{district}入户调查员（演示）"),
+            "reviewer": _staff("reviewer", district, f"{district}县级审核（演示）"),
+            "approver": _staff("approver", district, f"{district}县级审批（演示）"),
+        }
+
+    def version(who: Any, aid: str) -> int:
+        from jiuzhu.usecases import application_reads
+
+        return application_reads.get(store, who, aid).summary.version
+
+    def submit(n: int, days: int) -> tuple[str, dict[str, Any]]:
+        h, name, number = everyone[n]
+        s = staff(h.district)
+        aid = applications.submit(store, s["clerk"], {
+            "id_number": number, "kind": "illness_impoverished", "applicant_name": name,
+            "township": h.township, "received_on": ago(days),
+            "reason": "患重病，医疗费用负担重，家庭经济困难",
+            "account": {"holder": name, "bank": "聊城农商银行（演示）",
+                        "number": f"62284800{n:08d}"},
+        })  # fmt: skip
+        return aid, s
+
+    def accept(aid: str, s: dict[str, Any]) -> None:
+        w = s["clerk"]
+        for key in ("identity", "diagnosis", "receipts", "insurance_proof", "household_economy"):
+            application_documents.attach(store, w, aid, {"key": key, "version": version(w, aid)},
+                                         png, file_name=f"{key}.png")  # fmt: skip
+        applications.accept(
+            store, w, aid, {"version": version(w, aid), "opinion": "材料齐全，受理"}
+        )
+
+    def visit(aid: str, s: dict[str, Any], n: int, days: int) -> None:
+        _, name, _ = everyone[n]
+        w = s["visitor"]
+        visits.record_visit(store, w, aid, {
+            "version": version(w, aid), "visited_on": ago(days),
+            "investigators": ["王调查", "李调查"],
+            "members": [{"name": name, "relation": "本人", "age": 50, "health": "患病",
+                         "income": "3600.00"}],
+            "income": "3600.00", "assets": "自有住房一处，无车辆，无存款",
+            "illness": "重病，长期治疗", "opinion": "经入户调查，家庭经济困难，患病属实",
+            "witness_name": "村委会主任（演示）", "witness_title": "村委会主任",
+        })  # fmt: skip
+
+    def publicized(aid: str, s: dict[str, Any], start: int, end: int) -> None:
+        w = s["clerk"]
+        visits.township_approve(store, w, aid, {
+            "version": version(w, aid), "opinion": "情况属实，同意上报",
+            "publicity_start": ago(start), "publicity_end": ago(end),
+        })  # fmt: skip
+        publicity.close_publicity(store, w, aid, {"version": version(w, aid)})
+
+    submit(1, 2)  # 受理
+    late, s = submit(3, 25)
+    accept(late, s)  # 入户调查, past its 10 days
+    review, s = submit(4, 30)
+    accept(review, s)
+    visit(review, s, 4, 28)
+    publicized(review, s, 26, 19)  # 县级审核
+    refused, s = submit(5, 30)
+    accept(refused, s)
+    visit(refused, s, 5, 27)
+    visits.township_refuse(store, s["clerk"], refused, {
+        "version": version(s["clerk"], refused),
+        "opinion": "家庭年收入高于当地认定标准（演示）", "clause": "聊城实施方案 四(一)",
+    })  # fmt: skip
+    paid, s = submit(7, 60)
+    accept(paid, s)
+    visit(paid, s, 7, 58)
+    publicized(paid, s, 56, 49)
+    r, a = s["reviewer"], s["approver"]
+    assessment.assess(store, r, paid, {"version": version(r, paid), "identified_on": ago(45)})
+    approval.review(store, r, paid, {"version": version(r, paid), "opinion": "同意"})
+    approval.approve(store, a, paid, {
+        "version": version(a, paid), "opinion": "同意救助",
+        "publicity_start": ago(44), "publicity_end": ago(38),
+    })  # fmt: skip
+    publicity.close_publicity(store, a, paid, {"version": version(a, paid)})
+    approval.pay(store, a, paid, {"version": version(a, paid), "voucher": "ZF-演示-0001"})
+    return 5
 
 
 def seed(db: str) -> Seeded:
@@ -165,7 +278,14 @@ def seed(db: str) -> Seeded:
     from jiuzhu.io.policy_files import load_compiled
     from jiuzhu.io.rosters import import_roster, parse_roster
     from jiuzhu.storage.db import upgrade
-    from jiuzhu.storage.models import Adjustment, ApiClient, Person, SettlementRecord, StaffUser
+    from jiuzhu.storage.models import (
+        Adjustment,
+        ApiClient,
+        Application,
+        Person,
+        SettlementRecord,
+        StaffUser,
+    )
     from jiuzhu.usecases import reverse, settle, tokens
     from jiuzhu.usecases.access import Caller, Role
     from jiuzhu.usecases.unit import Store, beijing_today, policy_area, service_engine
@@ -199,11 +319,13 @@ def seed(db: str) -> Seeded:
                 if o.view.id_number == first and o.view.year == today.year
             ]  # fmt: skip
             reverse.reverse(store, hospital, this_year[REVERSED - 1].public_id, "录入错误（演示）")
+            seed_applications(store, today)
         with store.sessions() as session:
             count = session.scalar(select(func.count()).select_from(Person)) or 0
             total = session.scalar(select(func.count()).select_from(SettlementRecord)) or 0
             adjusted = session.scalar(select(func.count()).select_from(Adjustment)) or 0
-        return Seeded(count, total, adjusted, fresh)
+            applied = session.scalar(select(func.count()).select_from(Application)) or 0
+        return Seeded(count, total, adjusted, fresh, applied)
     finally:
         engine.dispose()
 
@@ -223,7 +345,7 @@ def demo_account(db: str) -> str:
         with session_factory(engine).begin() as session:
             exists = session.scalar(select(StaffUser.id).where(StaffUser.username == DEMO_USER))
             if exists is None:
-                create_user(session, DEMO_USER, DEMO_NAME, Role.reviewer, DEMO_JURISDICTION,
+                create_user(session, DEMO_USER, DEMO_NAME, Role.admin, DEMO_JURISDICTION,
                             password)  # fmt: skip
             else:
                 reset_password(session, DEMO_USER, password)
@@ -246,7 +368,7 @@ def run(db: str, port: int, serve: bool) -> None:
     what = "已建立" if done.fresh else "沿用已有的"
     typer.echo(
         f"{what}演示数据库 {db}：{done.people} 人，{done.settlements} 笔结算，"
-        f"{done.adjustments} 项调整（政策 {POLICY}）"
+        f"{done.adjustments} 项调整，{done.applications} 件救助申请（政策 {POLICY}）"
     )
     typer.echo(f"网址：http://127.0.0.1:{port}/web/")
     typer.echo(f"用户名：{DEMO_USER}（{DEMO_NAME}，辖区 {DEMO_JURISDICTION} 聊城市）")
