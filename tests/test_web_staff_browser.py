@@ -65,7 +65,8 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError((where / "serve.log").read_text(errors="replace")[-2000:])
             time.sleep(0.2)
-        yield {"base": base, "address": address.group(1), "password": password.group(1)}
+        yield {"base": base, "address": address.group(1), "password": password.group(1),
+               "db": str(db)}  # fmt: skip
     finally:
         proc.send_signal(signal.SIGINT)
         try:

@@ -173,10 +173,11 @@ def _staff(role: str, district: str, name: str) -> Any:
 
 def seed_applications(store: Any, today: dt.date) -> int:
     """Applications of 因病致贫重病患者 (聊城实施方案 四(一)) in several states, each step
-    taken through the use cases by the county's staff of the right role, dated relative
-    to today: one just registered (受理), one waiting for its home visit past its
-    deadline (入户调查, 已超期), one at 县级审核 with its amount to assess, one refused at
-    the township with its written notice, one paid."""
+    taken through the use cases by the county's staff of the right role on days relative
+    to today (the store's today set to each step's day, as the tests' clock does): one
+    just registered (受理), one waiting for its home visit past its deadline (入户调查,
+    已超期), one at 县级审核 with its amount to assess, one refused at the township with
+    its written notice, one paid."""
     from jiuzhu.usecases import application_documents, applications, approval, assessment, publicity
     from jiuzhu.usecases import home_visits as visits
 
@@ -185,6 +186,11 @@ def seed_applications(store: Any, today: dt.date) -> int:
 
     def ago(days: int) -> str:
         return (today - dt.timedelta(days=days)).isoformat()
+
+    def on(days: int) -> None:
+        """Take the next steps as on that day (each step is dated by the store's today)."""
+        day = today - dt.timedelta(days=days)
+        store.today = lambda: day
 
     def staff(district: str) -> dict[str, Any]:
         return {
@@ -202,6 +208,7 @@ def seed_applications(store: Any, today: dt.date) -> int:
     def submit(n: int, days: int) -> tuple[str, dict[str, Any]]:
         h, name, number = everyone[n]
         s = staff(h.district)
+        on(days)
         aid = applications.submit(store, s["clerk"], {
             "id_number": number, "kind": "illness_impoverished", "applicant_name": name,
             "township": h.township, "received_on": ago(days),
@@ -211,8 +218,9 @@ def seed_applications(store: Any, today: dt.date) -> int:
         })  # fmt: skip
         return aid, s
 
-    def accept(aid: str, s: dict[str, Any]) -> None:
+    def accept(aid: str, s: dict[str, Any], days: int) -> None:
         w = s["clerk"]
+        on(days)
         for key in ("identity", "diagnosis", "receipts", "insurance_proof", "household_economy"):
             application_documents.attach(store, w, aid, {"key": key, "version": version(w, aid)},
                                          png, file_name=f"{key}.png")  # fmt: skip
@@ -223,6 +231,7 @@ def seed_applications(store: Any, today: dt.date) -> int:
     def visit(aid: str, s: dict[str, Any], n: int, days: int) -> None:
         _, name, _ = everyone[n]
         w = s["visitor"]
+        on(days)
         visits.record_visit(store, w, aid, {
             "version": version(w, aid), "visited_on": ago(days),
             "investigators": ["王调查", "李调查"],
@@ -233,41 +242,51 @@ def seed_applications(store: Any, today: dt.date) -> int:
             "witness_name": "村委会主任（演示）", "witness_title": "村委会主任",
         })  # fmt: skip
 
-    def publicized(aid: str, s: dict[str, Any], start: int, end: int) -> None:
+    def publicized(aid: str, s: dict[str, Any], days: tuple[int, int, int, int]) -> None:
+        """乡镇审核 on the first day, 公示 from the second to the third, closed on the fourth."""
         w = s["clerk"]
+        on(days[0])
         visits.township_approve(store, w, aid, {
             "version": version(w, aid), "opinion": "情况属实，同意上报",
-            "publicity_start": ago(start), "publicity_end": ago(end),
+            "publicity_start": ago(days[1]), "publicity_end": ago(days[2]),
         })  # fmt: skip
+        on(days[3])
         publicity.close_publicity(store, w, aid, {"version": version(w, aid)})
 
     submit(1, 2)  # 受理
     late, s = submit(3, 25)
-    accept(late, s)  # 入户调查, past its 10 days
+    accept(late, s, 24)  # 入户调查, past its 10 days
     review, s = submit(4, 30)
-    accept(review, s)
+    accept(review, s, 30)
     visit(review, s, 4, 28)
-    publicized(review, s, 26, 19)  # 县级审核
+    publicized(review, s, (17, 16, 10, 9))  # 县级审核
     refused, s = submit(5, 30)
-    accept(refused, s)
+    accept(refused, s, 29)
     visit(refused, s, 5, 27)
+    on(25)
     visits.township_refuse(store, s["clerk"], refused, {
         "version": version(s["clerk"], refused),
         "opinion": "家庭年收入高于当地认定标准（演示）", "clause": "聊城实施方案 四(一)",
     })  # fmt: skip
     paid, s = submit(7, 60)
-    accept(paid, s)
+    accept(paid, s, 59)
     visit(paid, s, 7, 58)
-    publicized(paid, s, 56, 49)
+    publicized(paid, s, (57, 56, 50, 49))
     r, a = s["reviewer"], s["approver"]
-    assessment.assess(store, r, paid, {"version": version(r, paid), "identified_on": ago(45)})
+    on(48)
+    assessment.assess(store, r, paid, {"version": version(r, paid), "identified_on": ago(48)})
+    on(47)
     approval.review(store, r, paid, {"version": version(r, paid), "opinion": "同意"})
+    on(46)
     approval.approve(store, a, paid, {
         "version": version(a, paid), "opinion": "同意救助",
-        "publicity_start": ago(44), "publicity_end": ago(38),
+        "publicity_start": ago(45), "publicity_end": ago(39),
     })  # fmt: skip
+    on(38)
     publicity.close_publicity(store, a, paid, {"version": version(a, paid)})
+    on(37)
     approval.pay(store, a, paid, {"version": version(a, paid), "voucher": "ZF-演示-0001"})
+    store.today = lambda: today
     return 5
 
 
