@@ -57,11 +57,20 @@ HOUSEHOLDS = (
     Household("侨润街道", "西关村", "371521", "低保", (("孙明", "19850610"), ("周丽", "19870302"))),
 )
 SERIAL_START = 101
+ORDINARY = ("古楼街道", "371502", "陈秀梅", "")
+"""An insured person on no roster (an ordinary person at the desk) whose application for
+因病致贫重病患者 the demo takes to 支付: the look-back re-settles her claim (补付)."""
 
 
 def id_number(district: str, birth: str, serial: int) -> str:
     first17 = f"{district}{birth}{serial:03d}"
     return first17 + check_digit(first17)
+
+
+def ordinary() -> tuple[str, str, str, str]:
+    """(township, district, name, 身份证号) of :data:`ORDINARY`."""
+    township, district, name, _ = ORDINARY
+    return township, district, name, id_number(district, "19630708", 951)
 
 
 def people() -> list[tuple[Household, str, str]]:
@@ -123,6 +132,8 @@ def claims(today: dt.date) -> list[dict[str, Any]]:
     everyone = people()
     from jiuzhu.domain.money import format_yuan
 
+    plan.append((-1, ago(100), inpatient, 2, 35000, 0, 0, 15000, 2000))  # the ordinary one
+
     out = []
     for n, (who, day, visit, level, total, full, partial, basic, critical) in enumerate(plan, 1):
         yuan = {k: format_yuan(v * 100) for k, v in
@@ -131,7 +142,7 @@ def claims(today: dt.date) -> list[dict[str, Any]]:
         admitted = day - dt.timedelta(days=9 if visit == "inpatient" else 0)
         out.append({
             "claim_id": f"{MARK}{day.year}-{n:03d}",
-            "person_id": everyone[who][2],
+            "person_id": everyone[who][2] if who >= 0 else ordinary()[3],
             "visit_type": visit,
             "settlement_date": day.isoformat(),
             "admission_date": admitted.isoformat(),
@@ -206,15 +217,19 @@ def seed_applications(store: Any, today: dt.date) -> int:
         return application_reads.get(store, who, aid).summary.version
 
     def submit(n: int, days: int) -> tuple[str, dict[str, Any]]:
-        h, name, number = everyone[n]
-        s = staff(h.district)
+        if n >= 0:
+            h, name, number = everyone[n]
+            township, district = h.township, h.district
+        else:
+            township, district, name, number = ordinary()
+        s = staff(district)
         on(days)
         aid = applications.submit(store, s["clerk"], {
             "id_number": number, "kind": "illness_impoverished", "applicant_name": name,
-            "township": h.township, "received_on": ago(days),
+            "township": township, "received_on": ago(days),
             "reason": "患重病，医疗费用负担重，家庭经济困难",
             "account": {"holder": name, "bank": "聊城农商银行（演示）",
-                        "number": f"62284800{n:08d}"},
+                        "number": f"62284800{n % 100:08d}"},
         })  # fmt: skip
         return aid, s
 
@@ -229,7 +244,7 @@ def seed_applications(store: Any, today: dt.date) -> int:
         )
 
     def visit(aid: str, s: dict[str, Any], n: int, days: int) -> None:
-        _, name, _ = everyone[n]
+        name = everyone[n][1] if n >= 0 else ordinary()[2]
         w = s["visitor"]
         on(days)
         visits.record_visit(store, w, aid, {
@@ -268,9 +283,9 @@ def seed_applications(store: Any, today: dt.date) -> int:
         "version": version(s["clerk"], refused),
         "opinion": "家庭年收入高于当地认定标准（演示）", "clause": "聊城实施方案 四(一)",
     })  # fmt: skip
-    paid, s = submit(7, 60)
+    paid, s = submit(-1, 60)  # the ordinary person: her claim of 100 days ago is looked back on
     accept(paid, s, 59)
-    visit(paid, s, 7, 58)
+    visit(paid, s, -1, 58)
     publicized(paid, s, (57, 56, 50, 49))
     r, a = s["reviewer"], s["approver"]
     on(48)

@@ -66,7 +66,6 @@ FORMS: dict[str, StepForm] = {
         _opinion("accept", "受理", applications.accept),
         _opinion("request_supplement", "退回补正", applications.request_supplement),
         _opinion("resubmit", "补正后重新提交", applications.resubmit),
-        _refusal("not_accept", "不予受理", applications.not_accept),
         StepForm(
             "record_visit",
             "提交入户调查记录",
@@ -89,7 +88,6 @@ FORMS: dict[str, StepForm] = {
             ("opinion", "publicity_start", "publicity_end", "publicity_place"),
             "publicity",
         ),
-        _refusal("township_refuse", "乡镇审核不予救助", home_visits.township_refuse),
         StepForm(
             "record_objection",
             "登记公示异议",
@@ -105,7 +103,6 @@ FORMS: dict[str, StepForm] = {
             "resolve",
         ),
         _opinion("close_publicity", "公示期满", publicity.close_publicity),
-        _refusal("refuse_on_objection", "公示异议成立不予救助", publicity.refuse_on_objection),
         StepForm(
             "assess",
             "核定救助金额",
@@ -114,7 +111,6 @@ FORMS: dict[str, StepForm] = {
             "assess",
         ),
         _opinion("review", "县级审核通过", approval.review),
-        _opinion("return_to_township", "退回乡镇", approval.return_to_township),
         StepForm(
             "approve",
             "县级审批通过",
@@ -122,12 +118,18 @@ FORMS: dict[str, StepForm] = {
             ("opinion", "publicity_start", "publicity_end", "publicity_place"),
             "approve",
         ),
-        _opinion("return_to_review", "退回县级审核", approval.return_to_review),
-        _refusal("refuse", "县级不予救助", approval.refuse),
         StepForm("pay", "支付", approval.pay, ("voucher", "paid_on", "opinion"), "pay"),
+        _opinion("return_to_township", "退回乡镇", approval.return_to_township),
+        _opinion("return_to_review", "退回县级审核", approval.return_to_review),
+        _refusal("not_accept", "不予受理", applications.not_accept),
+        _refusal("township_refuse", "乡镇审核不予救助", home_visits.township_refuse),
+        _refusal("refuse_on_objection", "公示异议成立不予救助", publicity.refuse_on_objection),
+        _refusal("refuse", "县级不予救助", approval.refuse),
         _opinion("withdraw", "申请人撤回", applications.withdraw),
     )
 }
+"""Every form, in the order a page shows them: the step forward first (an assessment
+before the review that needs it), then sending back, then refusals, then withdrawal."""
 
 FORM_OF: dict[str, str] = {
     "accept_for_visit": "accept",

@@ -150,7 +150,7 @@ def _forms(d: ApplicationDetail) -> list[StepForm]:
         if key == "resolve_objection" and not open_objections:
             continue
         keys.append(key)
-    return [FORMS[k] for k in keys]
+    return [f for k, f in FORMS.items() if k in keys]
 
 
 def _page(
