@@ -203,12 +203,16 @@ def seed_applications(store: Any, today: dt.date) -> int:
         day = today - dt.timedelta(days=days)
         store.today = lambda: day
 
+    names = {"371502": ("王秀云", "李建军", "赵明", "孙丽"),
+             "371521": ("周红", "吴强", "郑伟", "冯静")}  # fmt: skip
+
     def staff(district: str) -> dict[str, Any]:
+        clerk, visitor, reviewer, approver = names[district]
         return {
-            "clerk": _staff("clerk", district, f"{district}乡镇经办（演示）"),
-            "visitor": _staff("clerk", district, f"{district}入户调查员（演示）"),
-            "reviewer": _staff("reviewer", district, f"{district}县级审核（演示）"),
-            "approver": _staff("approver", district, f"{district}县级审批（演示）"),
+            "clerk": _staff("clerk", district, clerk),
+            "visitor": _staff("clerk", district, visitor),
+            "reviewer": _staff("reviewer", district, reviewer),
+            "approver": _staff("approver", district, approver),
         }
 
     def version(who: Any, aid: str) -> int:

@@ -33,7 +33,7 @@ from jiuzhu.service.guard import TooLarge
 from jiuzhu.usecases.application_worklist import StoredApplications
 from jiuzhu.usecases.staff import LoginLimits
 from jiuzhu.usecases.unit import Store
-from jiuzhu.usecases.worklist import Applications
+from jiuzhu.usecases.worklist import Applications, NoApplications
 from jiuzhu.web import (
     application_pages,
     login_pages,
@@ -123,12 +123,15 @@ def create_pages(
 ) -> FastAPI:
     """The pages of a service that applies ``served``. With the service's ``store``, the
     staff pages too (login, worklist, persons, settlements, applications);
-    ``applications`` lists the applications (default: the stored ones)."""
+    ``applications`` lists the applications (default: the stored ones; none
+    without a store)."""
     pages = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     pages.state.catalogue = Catalogue(served)
     pages.state.area = served.policy.jurisdiction
     pages.state.store = store
-    pages.state.applications = applications or StoredApplications()
+    pages.state.applications = applications or (
+        StoredApplications() if store is not None else NoApplications()
+    )
     pages.state.login_limits = login_limits or LoginLimits()
     pages.add_middleware(SecurityHeaders)
     pages.mount(STATIC_PATH, Static(directory=STATIC), name="static")
