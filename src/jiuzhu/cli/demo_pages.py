@@ -258,7 +258,7 @@ def seed_applications(store: Any, today: dt.date) -> int:
                          "income": "3600.00"}],
             "income": "3600.00", "assets": "自有住房一处，无车辆，无存款",
             "illness": "重病，长期治疗", "opinion": "经入户调查，家庭经济困难，患病属实",
-            "witness_name": "村委会主任（演示）", "witness_title": "村委会主任",
+            "witness_name": "刘保国", "witness_title": "村委会主任",
         })  # fmt: skip
 
     def publicized(aid: str, s: dict[str, Any], days: tuple[int, int, int, int]) -> None:
