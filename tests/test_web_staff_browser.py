@@ -19,7 +19,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from jiuzhu.cli.demo_pages import DEMO_USER, people
+from jiuzhu.cli.demo_pages import DEMO_NAME, DEMO_USER, people
 from tests.browser import *  # noqa: F403
 from tests.browser import (
     JIUZHU,
@@ -65,7 +65,8 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError((where / "serve.log").read_text(errors="replace")[-2000:])
             time.sleep(0.2)
-        yield {"base": base, "address": address.group(1), "password": password.group(1)}
+        yield {"base": base, "address": address.group(1), "password": password.group(1),
+               "db": str(db)}  # fmt: skip
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -192,7 +193,7 @@ def test_login_sets_secure_cookies_that_stick_on_loopback(
         assert session["secure"] and session["httpOnly"] and session["sameSite"] == "Strict"
         assert session["path"] == "/" and "__Host-jz_login" not in cookies
         page.goto(demo_server["base"] + "/web/settlements")
-        expect(page.locator("form.who")).to_contain_text("演示审核员")
+        expect(page.locator("form.who")).to_contain_text(DEMO_NAME)
         assert page.evaluate("() => document.cookie") == ""  # HttpOnly: no script sees it
     finally:
         context.close()

@@ -135,7 +135,7 @@ def test_the_persons_year(web: Web, settled: Settled) -> None:
     assert "医疗救助 住院、门诊慢特病 40000.00 30000.00 28000.00 2000.00 不设" in cells
     adjustments = re.search(r'id="adjustments".*?</table>', r.text, re.S)
     assert adjustments is not None and "补付 21000.00" in text_of(adjustments.group(0))
-    assert "本系统尚未开通依申请救助的办理" in page
+    assert "办理中的申请" in page and "本系统尚未开通依申请救助的办理" not in page
     assert '<option value="2023" selected>' in r.text and '<option value="2024">' in r.text
     this_year = text_of(client.get(f"{PREFIX}/persons/{settled.person}").text)
     assert "2024 年度没有结算" in this_year
@@ -246,13 +246,26 @@ def test_the_settlement_list_pages_by_cursor(web: Web, settled: Settled, monkeyp
 # -- the worklist -------------------------------------------------------------------------
 
 
-def test_the_worklist_before_applications_exist(web: Web) -> None:
+def test_the_worklist_without_a_source_of_applications(web: Web) -> None:
+    from jiuzhu.usecases.worklist import NoApplications
+
+    web.pages.state.applications = NoApplications()
     r = web.login("clerk").get(f"{PREFIX}/worklist")
     assert r.status_code == 200
     page = text_of(r.text)
     assert "尚未开通申请办理" in page and "待办" in page and "办结" in page
     nav = re.search(r'<nav class="main-nav".*?</nav>', r.text, re.S)
-    assert nav is not None and "申请" not in text_of(nav.group(0))  # no page for it yet
+    assert nav is not None and "申请" not in text_of(nav.group(0))
+
+
+def test_the_service_lists_its_stored_applications(web: Web) -> None:
+    from jiuzhu.usecases.application_worklist import StoredApplications
+
+    assert isinstance(web.pages.state.applications, StoredApplications)
+    r = web.login("clerk").get(f"{PREFIX}/worklist")
+    assert "待办中没有符合条件的申请" in text_of(r.text)
+    nav = re.search(r'<nav class="main-nav".*?</nav>', r.text, re.S)
+    assert nav is not None and "申请" in text_of(nav.group(0))
 
 
 @dataclass

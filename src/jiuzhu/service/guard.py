@@ -67,7 +67,7 @@ class TooLarge(Exception):
 
 
 DOCUMENT_LIMIT = 10 * 1024 * 1024 + 64 * 1024  # a paper of an application and its framing
-_DOCUMENTS = re.compile(r"^/applications/[^/]+/documents/?$")
+_DOCUMENTS = re.compile(r"^(?:/web)?/applications/[^/]+/documents/?$")  # API and page
 
 
 def limit_for(path: str) -> int:

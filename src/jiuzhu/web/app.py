@@ -30,10 +30,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from jiuzhu.domain.engine.rules import CompiledPolicy
 from jiuzhu.domain.ids import mask_ids_in
 from jiuzhu.service.guard import TooLarge
+from jiuzhu.usecases.application_worklist import StoredApplications
 from jiuzhu.usecases.staff import LoginLimits
 from jiuzhu.usecases.unit import Store
 from jiuzhu.usecases.worklist import Applications, NoApplications
 from jiuzhu.web import (
+    application_pages,
     login_pages,
     person_pages,
     policy_pages,
@@ -120,19 +122,28 @@ def create_pages(
     login_limits: LoginLimits | None = None,
 ) -> FastAPI:
     """The pages of a service that applies ``served``. With the service's ``store``, the
-    staff pages too (login, worklist, persons, settlements); ``applications`` lists the
-    applications (until issue 13's use cases fill it, nothing: ``NoApplications``)."""
+    staff pages too (login, worklist, persons, settlements, applications);
+    ``applications`` lists the applications (default: the stored ones; none
+    without a store)."""
     pages = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     pages.state.catalogue = Catalogue(served)
     pages.state.area = served.policy.jurisdiction
     pages.state.store = store
-    pages.state.applications = applications or NoApplications()
+    pages.state.applications = applications or (
+        StoredApplications() if store is not None else NoApplications()
+    )
     pages.state.login_limits = login_limits or LoginLimits()
     pages.add_middleware(SecurityHeaders)
     pages.mount(STATIC_PATH, Static(directory=STATIC), name="static")
     pages.include_router(policy_pages.router)
     if store is not None:
-        for module in (login_pages, worklist_pages, person_pages, settlement_pages):
+        for module in (
+            login_pages,
+            worklist_pages,
+            person_pages,
+            settlement_pages,
+            application_pages,
+        ):
             pages.include_router(module.router)
 
     @pages.get("/", include_in_schema=False)

@@ -51,6 +51,11 @@ def benefit_zh(key: str) -> str:
 
 
 @cache
+def who(actor: str) -> str:
+    """``user:clerk`` → ``clerk``; an API client's name stays as it is."""
+    return actor.removeprefix("user:")
+
+
 def environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -65,6 +70,7 @@ def environment() -> Environment:
     env.filters["masked"] = mask_id  # the only way an ID number reaches a page
     env.filters["unsigned_yuan"] = lambda fen: format_yuan(abs(fen))  # 补付/追回 say the sign
     env.filters["benefit_zh"] = benefit_zh
+    env.filters["who"] = who  # an actor as people read it: the account, not its "user:" prefix
     return env
 
 
