@@ -62,6 +62,12 @@ def test_bad_submissions_name_their_fields_and_write_nothing(desk: Desk) -> None
     errors = {e["field"]: e["message"] for e in r.json()["errors"]}
     assert set(errors) == {"id_number", "applicant_name", "colour"}
     assert PERSON[:-1] not in r.text and "校验" in errors["id_number"]
+    for typo in (PERSON[:-1], PERSON[:9] + PERSON[10:], PERSON[:12] + "O" + PERSON[13:]):
+        # a digit missing or a letter O for a zero: not an ID, still most of someone's
+        r = desk.submit(**body(id_number=typo))
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "id_number"
+        assert typo not in r.text and typo[4:-4] not in r.text, r.text
+        assert typo[:4] + "*" * (len(typo) - 8) + typo[-4:] in r.text
     r = desk.submit(**body(kind="特困供养"))
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "kind"
     assert "illness_impoverished（因病致贫重病患者医疗救助认定）" in r.text

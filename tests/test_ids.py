@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jiuzhu.domain.ids import check_digit, mask_id, mask_ids_in, validate_id
+from jiuzhu.domain.ids import check_digit, mask_id, mask_ids_in, mask_value, validate_id
 
 # The standard's own worked example: 11010519491231002X.
 EXAMPLE = "11010519491231002X"
@@ -49,3 +49,29 @@ def test_ids_inside_longer_texts_are_masked_whole() -> None:
 def test_no_more_than_eight_characters_of_a_digit_run_show(run: str, pre: str, post: str) -> None:
     out = mask_ids_in(pre + run + post)
     assert out == pre + run[:4] + "*" * (len(run) - 8) + run[-4:] + post
+
+
+@given(st.text(alphabet="0123456789Xx", min_size=1, max_size=24))
+def test_a_malformed_id_typed_is_never_echoed(typed: str) -> None:
+    """What was typed as an ID number shows at most its first and last four characters,
+    and nothing of a short one, whether or not it is a valid ID."""
+    shown = mask_value(typed)
+    assert len(shown) == len(typed)
+    if len(typed) >= 9:
+        assert shown == typed[:4] + "*" * (len(typed) - 8) + typed[-4:]
+    else:
+        assert shown == "*" * len(typed)
+
+
+def test_a_settlement_refuses_a_malformed_id_without_echoing_it() -> None:
+    from jiuzhu.usecases.errors import Refused
+    from jiuzhu.usecases.settle import person_id_of
+
+    typo = "37150219900101123"  # a digit missing
+    try:
+        person_id_of({"person_id": typo})
+    except Refused as refused:
+        text = str(refused.errors)
+    else:
+        raise AssertionError("not refused")
+    assert typo not in text and "3715*********1123" in text and "18位" in text

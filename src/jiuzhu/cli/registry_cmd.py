@@ -160,10 +160,10 @@ def registry_category(
 ) -> None:
     """某人某日适用的救助对象类别（就高不重复）及依据；身份证号只显示脱敏形式。"""
     from jiuzhu.cli.database import open_existing
-    from jiuzhu.domain.ids import mask_id, validate_id
+    from jiuzhu.domain.ids import mask_id, mask_value, validate_id
     from jiuzhu.domain.registry import category_on
     from jiuzhu.io.policy_files import PolicyFileError, load_policy
-    from jiuzhu.io.rosters import mask_value, memberships_of
+    from jiuzhu.io.rosters import memberships_of
     from jiuzhu.storage.db import session_factory
 
     on = _date(date, "--date")

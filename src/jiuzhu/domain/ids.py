@@ -38,6 +38,17 @@ def looks_like_id(text: str) -> bool:
     return bool(_SHAPE.match(text.strip().upper()))
 
 
+def mask_value(text: str) -> str:
+    """Mask what was typed as an ID number, even a malformed one (a digit missing, a wrong
+    character): a bad ID is still most of someone's ID, so an error never echoes it."""
+    value = text.strip()
+    if looks_like_id(value):
+        return mask_id(value)
+    if len(value) >= 9:
+        return value[:4] + "*" * (len(value) - 8) + value[-4:]
+    return "*" * len(value)
+
+
 def mask_id(text: str) -> str:
     """Mask anything shaped like an ID number; leave other identifiers alone."""
     value = text.strip()

@@ -33,7 +33,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jiuzhu.domain.ids import mask_id, mask_ids_in, validate_id
+from jiuzhu.domain.ids import mask_id, mask_ids_in, mask_value, validate_id
 from jiuzhu.domain.vocabulary import Category
 from jiuzhu.io.rosters import (
     ImportCounts,
@@ -41,7 +41,6 @@ from jiuzhu.io.rosters import (
     RowError,
     category_from_text,
     file_sha256,
-    mask_value,
     membership_from,
     parse_date,
     person_row,

@@ -33,7 +33,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from jiuzhu.domain import districts
-from jiuzhu.domain.ids import looks_like_id, mask_id, mask_ids_in, validate_id
+from jiuzhu.domain.ids import mask_id, mask_ids_in, mask_value, validate_id
 from jiuzhu.domain.registry import CLAUSE_CERTIFICATE_PERIOD, CLAUSE_CHANGES, Membership
 from jiuzhu.domain.vocabulary import CATEGORY_ALIASES, Category
 from jiuzhu.domain.vocabulary import (  # re-exported: the roster names live with the others
@@ -84,17 +84,6 @@ _CHANGE_BY_ZH = {v: k for k, v in CHANGE_ZH.items() if k is not ChangeType.liste
 
 _TICKABLE = ("低保", "特困", "重点优抚")
 _TICKS = "☑✓√■✔☒▣▪●"
-
-
-def mask_value(text: str) -> str:
-    """Mask an ID-number cell for messages, even a malformed one (wrong length or
-    characters): a bad ID is still most of someone's ID."""
-    value = text.strip()
-    if looks_like_id(value):
-        return mask_id(value)
-    if len(value) >= 9:
-        return value[:4] + "*" * (len(value) - 8) + value[-4:]
-    return "*" * len(value)
 
 
 # -- reading the table -------------------------------------------------------------

@@ -31,7 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from jiuzhu.domain.ids import mask_id, validate_id
+from jiuzhu.domain.ids import mask_id, mask_value, validate_id
 from jiuzhu.domain.policy.model import ApplicationKind
 from jiuzhu.domain.workflow import (
     GUARDS,
@@ -603,7 +603,7 @@ def submit(store: Store, caller: Caller, data: Any) -> str:
     today = store.today()
     raw_id = f.text("id_number", required=True, max_length=40, what="身份证号", mask=False)
     if raw_id and (why := validate_id(raw_id)):
-        f.fail("id_number", f"{mask_id(raw_id)}：{why}")
+        f.fail("id_number", f"{mask_value(raw_id)}：{why}")
         raw_id = ""
     key = f.text("kind", required=True, max_length=60, what="申请类别")
     kind: ApplicationKind | None = None

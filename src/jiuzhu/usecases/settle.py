@@ -31,7 +31,7 @@ from jiuzhu.domain.claims import Claim
 from jiuzhu.domain.engine.reference import ClaimRejected
 from jiuzhu.domain.engine.settlement import Settlement
 from jiuzhu.domain.engine.state import PersonState, YearState
-from jiuzhu.domain.ids import mask_id, mask_ids_in, validate_id
+from jiuzhu.domain.ids import mask_id, mask_ids_in, mask_value, validate_id
 from jiuzhu.domain.money import format_yuan
 from jiuzhu.domain.registry import CategoryAnswer, Membership, category_on
 from jiuzhu.domain.vocabulary import Benefit
@@ -132,7 +132,7 @@ def person_id_of(data: dict[str, Any]) -> str | None:
         return None  # parse_record names the problem
     why = validate_id(raw)
     if why:
-        raise Refused(Kind.invalid, "person_id", f"{mask_id(raw)}：{why}")
+        raise Refused(Kind.invalid, "person_id", f"{mask_value(raw)}：{why}")
     return raw.strip().upper()
 
 

@@ -24,8 +24,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from jiuzhu.domain.ids import looks_like_id
-from jiuzhu.io.rosters import mask_value
+from jiuzhu.domain.ids import looks_like_id, mask_value
 from jiuzhu.usecases import application_documents, application_reads, applications, notices
 from jiuzhu.usecases.application_views import ApplicationDetail
 from jiuzhu.usecases.applications import WORKFLOW_ROLE, workflow

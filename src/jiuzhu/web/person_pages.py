@@ -16,8 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from jiuzhu.domain.ids import looks_like_id, mask_id, validate_id
-from jiuzhu.io.rosters import mask_value
+from jiuzhu.domain.ids import looks_like_id, mask_id, mask_value, validate_id
 from jiuzhu.usecases import persons
 from jiuzhu.usecases.errors import Kind, Refused
 from jiuzhu.usecases.person_year import person_year
