@@ -11,7 +11,8 @@ by ``jiuzhu token create``, as a bureau would.
   then shows the 补付 with its cause.
 - Another refused at the township; its written notice (附件5) downloaded as PDF and its
   text read.
-- The county reviewer has no 审批 form; a member of another county sees nothing.
+- The county reviewer has no 审批 form; the 管理员 who recorded the home visit is refused
+  the approval (不得审核、审批本人登记或调查的申请); a member of another county sees nothing.
 - Every new page (the registration form, the application in each state, with every form
   the 管理员 may use) at 1366×768 and a 360 px phone: an axe scan, nothing wider than the
   screen, no full ID number, a screenshot; the registration form from the keyboard alone.
@@ -274,6 +275,49 @@ def test_an_application_from_registration_to_payment(
 def _pdf_text(data: bytes) -> str:
     assert data.startswith(b"%PDF")
     return "".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(data)).pages)
+
+
+INVESTIGATED = id_number("371502", "19580612", 907)  # ordinary, no application in the demo
+
+
+def test_nobody_approves_what_they_investigated(browser: Browser, server: dict[str, str]) -> None:
+    """The city's 管理员 may take every step, so only the case itself stands in the way:
+    having recorded the home visit, they are refused the approval with the reason beside
+    办理 and nothing changes; the county's approver then approves."""
+    clerk = Member(browser, server, "clerk")
+    url = register(clerk, INVESTIGATED, "赵春生", "古楼街道", ago(30))
+    accept(clerk, url)
+    admin = Member(browser, server, DEMO_USER)
+    visit(admin, url, "赵春生", ago(28))
+    clerk.take(url, "township_approve", opinion="情况属实，同意上报",
+               publicity_start=ago(26), publicity_end=ago(19))  # fmt: skip
+    clerk.take(url, "close_publicity")
+    reviewer = Member(browser, server, "reviewer")
+    reviewer.take(url, "assess", identified_on=TODAY.isoformat(), opinion="按认定后待遇计算")
+    reviewer.take(url, "review", opinion="同意")
+
+    page = admin.open(url)
+    form = admin.form("approve")
+    form.locator("[name='opinion']").fill("同意救助")
+    form.locator("[name='publicity_start']").fill(ago(5))
+    form.locator("[name='publicity_end']").fill(ago(1))
+    form.get_by_role("button").last.click()
+    expect(page.locator(".error-summary")).to_contain_text("不得审核、审批本人登记或调查的申请")
+    page = admin.open(url)
+    expect(page.locator(".facts").first).to_contain_text("县级审批")
+    assert "县级审批通过" not in page.locator("ol.timeline").inner_text()
+    check(page, "application-own-case-desktop", INVESTIGATED)
+
+    approver = Member(browser, server, "approver")
+    approver.take(url, "approve", opinion="同意救助",
+                  publicity_start=ago(5), publicity_end=ago(1))  # fmt: skip
+    expect(approver.page.locator("ol.timeline")).to_contain_text("县级审批通过")
+    # the refused step is answered 403 (a page with the form and its error): chromium logs it
+    refused = [p for p in admin.problems if "status of 403" in p and "/steps/approve" in p]
+    assert len(refused) == 1
+    admin.problems = [p for p in admin.problems if p not in refused]
+    for m in (clerk, admin, reviewer, approver):
+        m.close()
 
 
 def test_a_refusal_and_its_printed_notice(browser: Browser, server: dict[str, str]) -> None:
