@@ -42,6 +42,7 @@ from jiuzhu.service.guard import (
     read_json,
     too_large_message,
 )
+from jiuzhu.service.query_params import only
 from jiuzhu.service.rosters_route import add_roster_route
 from jiuzhu.storage.db import ENV_VAR, is_busy, upgrade
 from jiuzhu.usecases import national, persons, reads, reverse, settle, tokens
@@ -355,13 +356,6 @@ def _methods(app: FastAPI, request: Request) -> list[str]:
     return sorted(by_params[min(by_params)]) if by_params else []
 
 
-def _only(request: Request, *allowed: str) -> None:
-    """Query parameters the route does not know are an error, not ignored."""
-    unknown = sorted(set(request.query_params) - set(allowed))
-    if unknown:
-        raise Refused.many(Kind.invalid, [(k, "未知的查询参数") for k in unknown[:20]])
-
-
 def _date(value: str | None, field: str) -> dt.date | None:
     if value is None:
         return None
@@ -454,7 +448,7 @@ def _routes(
         limit: Annotated[int, Query(ge=1, le=reads.MAX_PAGE)] = 50,
     ) -> Any:
         def work(c: Caller) -> reads.Page:
-            _only(request, "settled_from", "settled_to", "person", "status", "after", "limit")
+            only(request, "settled_from", "settled_to", "person", "status", "after", "limit")
             since, until = _date(settled_from, "settled_from"), _date(settled_to, "settled_to")
             filters = reads.Filters(since, until, person, status)
             return reads.list_settlements(store, c, filters, after, limit)
@@ -508,7 +502,7 @@ def _routes(
         limit: Annotated[int, Query(ge=1, le=reads.MAX_PAGE)] = 100,
     ) -> Any:
         def work(c: Caller) -> reads.Page:
-            _only(request, "after", "limit")
+            only(request, "after", "limit")
             return reads.adjustments_feed(store, c, after, limit)
 
         page = await call(request, work)

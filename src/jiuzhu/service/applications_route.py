@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from jiuzhu.service import application_schemas as a
 from jiuzhu.service.application_json import detail_out, notice_out, publicity_out, summary_out
 from jiuzhu.service.guard import read_json
+from jiuzhu.service.query_params import only
 from jiuzhu.usecases import (
     application_documents,
     application_reads,
@@ -178,10 +179,7 @@ def add_application_routes(
         }
 
         def work(c: Caller) -> dict[str, Any]:
-            known = set(given)
-            unknown = sorted(set(request.query_params) - known)
-            if unknown:
-                raise Refused.many(Kind.invalid, [(k, "未知的查询参数") for k in unknown[:20]])
+            only(request, *given)
             page = application_reads.list_applications(
                 store, c, {k: v for k, v in given.items() if v is not None}
             )
@@ -275,9 +273,13 @@ def add_application_routes(
         notice: str,
         format: Annotated[str, Query(pattern="^(json|pdf)$")] = "json",
     ) -> Any:
+        def read(c: Caller) -> Any:
+            only(request, "format")
+            return notices.get_notice(store, c, id, notice)
+
         n = await call(
             request,
-            lambda c: notices.get_notice(store, c, id, notice),
+            read,
             path={"id": id, "notice": notice},
         )
         if format == "pdf":
@@ -312,9 +314,7 @@ def add_application_routes(
         format: Annotated[str, Query(pattern="^(json|pdf|xlsx)$")] = "json",
     ) -> Any:
         def work(c: Caller) -> notices.PublicityList:
-            unknown = sorted(set(request.query_params) - {"stage", "on", "township", "format"})
-            if unknown:
-                raise Refused.many(Kind.invalid, [(k, "未知的查询参数") for k in unknown[:20]])
+            only(request, "stage", "on", "township", "format")
             query = {"stage": stage, "on": on, "township": township}
             return notices.publicity_list(store, c, {k: v for k, v in query.items() if v})
 
