@@ -213,3 +213,27 @@ def test_one_off_assistance_in_fujian(fujian: Desk) -> None:
         id_number=MONITORED, kind="one_off", applicant_name="林监测", township="鼓东街道"
     )
     assert r.status_code == 409  # still open (结果公示)
+
+
+def test_identifiers_are_not_masked_as_id_numbers(
+    shanxi: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A settlement's id is 32 hex digits; now and then 15 or more of them in a row are
+    decimal, which looks like an ID number to the free-text masking. An identifier field
+    (the settlement chosen, a voucher) is taken as typed, so the assessment finds it (CI
+    once failed on such an id: 不是申请人的结算)."""
+    import uuid
+
+    import jiuzhu.usecases.settle as settle_module
+
+    digits = uuid.UUID("82744ad2-5d7b-4202-1234-567890121434")
+    real = uuid.uuid4
+    monkeypatch.setattr(settle_module.uuid, "uuid4", lambda: digits)
+    hold(shanxi, LOW, "low_income", "2019-09-01")
+    c1 = shanxi.settle(stay(LOW, "c1", "2020-03-01", "30000.00", "5000.00"))
+    monkeypatch.setattr(settle_module.uuid, "uuid4", real)
+    assert c1["id"] == digits.hex
+    shanxi.clock.day = D(2020, 3, 5)
+    aid = to_county(shanxi, LOW, "low_income")
+    d = shanxi.ok("reviewer", aid, "assess", claims=[{"settlement_id": c1["id"]}])
+    assert d["assessment"]["amount"] == "10000.00"

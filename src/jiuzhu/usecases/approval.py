@@ -319,7 +319,7 @@ def pay(store: Store, caller: Caller, public_id: str, data: Any) -> str:
 
     f = Fields(data, ("version", "opinion", "voucher", "paid_on", "account"))
     opinion = opinion_of(f)
-    voucher = f.text("voucher", required=True, max_length=64, what="支付凭证号")
+    voucher = f.text("voucher", required=True, max_length=64, what="支付凭证号", mask=False)
     paid_on = f.date("paid_on", what="支付日期", not_after=store.today()) or store.today()
     given = account_of(f)
     f.done()

@@ -205,7 +205,7 @@ def benefit(s: Step, items: list[Any]) -> Computed:
         )
     for i, raw in enumerate(items):
         f = Fields(raw, ("settlement_id", "accepted"), f"claims[{i}]")
-        sid = f.text("settlement_id", required=True, max_length=40, what="结算编号")
+        sid = f.text("settlement_id", required=True, max_length=40, what="结算编号", mask=False)
         accepted = f.money("accepted", what="审核认定的合理医疗费用")
         if accepted is not None and not on_cost:
             f.fail(

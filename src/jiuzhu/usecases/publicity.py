@@ -58,7 +58,7 @@ def record_objection(store: Store, caller: Caller, public_id: str, data: Any) ->
 def resolve_objection(store: Store, caller: Caller, public_id: str, data: Any) -> str:
     """处理公示异议: upheld (成立) or not, with the finding; once."""
     f = Fields(data, ("version", "objection", "upheld", "resolution"))
-    objection = f.text("objection", required=True, max_length=40, what="异议编号")
+    objection = f.text("objection", required=True, max_length=40, what="异议编号", mask=False)
     upheld = f.boolean("upheld", required=True, what="异议是否成立")
     resolution = f.text("resolution", required=True, max_length=1000, what="核查结论")
     f.done()
