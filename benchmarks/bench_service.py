@@ -359,7 +359,7 @@ def profile(name: str, url: str, n: int) -> None:
 
     def one_settlement() -> None:
         body, key = feed.next()
-        with service.engine.begin() as conn:
+        with service.single.connect() as conn:  # as the app's ``who``
             who = authenticate(conn, header)
         outcome = settle.settle(service, who, key, json.loads(body))
         json.dumps(settlement_out(outcome.view), default=str)

@@ -242,7 +242,7 @@ def create_app(
         transaction) and, past the limit, answered 429."""
         header = request.headers.get("authorization")
         try:
-            with store.reader.begin() as conn:  # one indexed read, no ORM session
+            with store.single.connect() as conn:  # one indexed read, no ORM session
                 return tokens.authenticate(conn, header)
         except Refused as refused:
             if refused.kind is not Kind.unauthenticated or not header:

@@ -50,16 +50,22 @@ def register_sqlite(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.create_function(SQLITE_LINK, 3, link, deterministic=True)
 
 
-PG_APPEND: TextClause = text(
-    "WITH head AS ("
+PG_HEAD = (
+    "head AS ("
     " UPDATE audit_head SET last_id = last_id + 1,"
     " last_hash = encode(sha256(convert_to("
     "last_hash || CAST(last_id + 1 AS text) || '|' || :rest, 'UTF8')), 'hex')"
     " WHERE id = 1 RETURNING last_id, last_hash)"
+)
+"""The common table expression that bumps the head; ``PG_INSERT`` follows it."""
+PG_INSERT = (
     " INSERT INTO audit_log (id, at, actor, role, action, target, details, hash)"
     " SELECT last_id, :at, :actor, :role, :action, :target, CAST(:details AS json), last_hash"
     " FROM head RETURNING id"
-).bindparams(bindparam("at", type_=DateTime(timezone=True)), bindparam("details", type_=JSON))
+)
+PG_APPEND: TextClause = text(f"WITH {PG_HEAD}{PG_INSERT}").bindparams(
+    bindparam("at", type_=DateTime(timezone=True)), bindparam("details", type_=JSON)
+)
 
 SQLITE_HEAD: TextClause = text(
     f"UPDATE audit_head SET last_id = last_id + 1, last_hash = {SQLITE_LINK}("

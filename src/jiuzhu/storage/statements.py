@@ -2,11 +2,19 @@
 
 ``POST /settlements`` is the service's hot path (docs/performance.md): a hospital waits
 on it at discharge. Building a SQLAlchemy statement costs more Python time than
-running it on PostgreSQL, so the path's eight statements are built here once, with bind
+running it on PostgreSQL, so the path's statements are built here once, with bind
 parameters, over the tables (not the ORM classes, which would route every statement
 through the ORM's bulk layer) and executed on a plain ``Connection``. The rest of the
 service (reversal, re-settlement, reads, rosters) keeps the ORM: it is rarer and reads
-better so. The audit row is appended by ``usecases/audit.py`` (``storage/audit_chain.py``).
+better so.
+
+On PostgreSQL everything a settlement writes once the engine has settled (the claim,
+the settlement, the year's accumulators, the person's context, the chained audit row)
+is one statement of data-modifying common table expressions (``PG_WRITE``): one round
+trip where there were five, and the audit head's row lock, taken by the last of them,
+is held only for the commit. On SQLite they stay separate statements (one writer holds
+the database anyway); the audit row is then appended by ``usecases/audit.py``
+(``storage/audit_chain.py``).
 """
 
 from __future__ import annotations
@@ -14,10 +22,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Insert, Select, Table, Update, bindparam, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Insert,
+    Select,
+    Table,
+    TextClause,
+    Update,
+    bindparam,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from jiuzhu.io.rosters import MEMBERSHIP_COLUMNS
+from jiuzhu.storage.audit_chain import PG_HEAD, PG_INSERT
 from jiuzhu.storage.models import (
     Accumulator,
     Base,
@@ -58,6 +82,79 @@ class SettlementStatements:
     insert_settlement: Insert
     store_pools: Insert
     set_context: Update
+    write: TextClause | None
+    """PostgreSQL: all of a settlement's writes in one statement (``PG_WRITE``)."""
+
+
+SETTLEMENT_COLUMNS = (
+    "public_id",
+    "client_id",
+    "idempotency_key",
+    "request_sha256",
+    "claim_id",
+    "person_id",
+    "year",
+    "policy_id",
+    "status",
+    "total_fen",
+    "paid_fen",
+    "personal_fen",
+    "medical_assistance_fen",
+    "result",
+    "category_source",
+    "context_before",
+    "revision",
+    "created_at",
+    "reversed_at",
+)
+_JSON_COLUMNS = {"result", "category_source", "context_before"}
+
+
+def _settlement_value(column: str) -> str:
+    if column == "claim_id":
+        return "new_claim.id"
+    if column == "revision":
+        return "1"
+    if column == "reversed_at":
+        return "NULL"
+    if column == "created_at":
+        return ":now"
+    return f"CAST(:{column} AS json)" if column in _JSON_COLUMNS else f":{column}"
+
+
+PG_WRITE: TextClause = text(
+    "WITH new_claim AS ("
+    " INSERT INTO claims (person_id, client_id, claim_ref, settlement_date, body, received_at)"
+    " VALUES (:person_id, :client_id, :claim_ref, :settlement_date, CAST(:body AS json), :now)"
+    " RETURNING id),"
+    f" new_settlement AS (INSERT INTO settlements ({', '.join(SETTLEMENT_COLUMNS)})"
+    f" SELECT {', '.join(_settlement_value(c) for c in SETTLEMENT_COLUMNS)} FROM new_claim"
+    " RETURNING seq),"
+    " new_pools AS (INSERT INTO accumulators (person_id, year, pools, updated_at)"
+    " SELECT :person_id, y.year, y.pools, :now"
+    " FROM json_to_recordset(CAST(:years AS json)) AS y(year integer, pools json)"
+    " ON CONFLICT (person_id, year)"
+    " DO UPDATE SET pools = excluded.pools, updated_at = excluded.updated_at RETURNING 1),"
+    " new_context AS (UPDATE person_ledgers SET context = CAST(:context AS json)"
+    " WHERE person_id = :person_id AND :context_changed RETURNING 1),"
+    f" {PG_HEAD}{PG_INSERT}"
+).bindparams(
+    *(bindparam(name, type_=JSON) for name in ("body", "years", "context", "details")),
+    *(bindparam(name, type_=JSON) for name in sorted(_JSON_COLUMNS)),
+    bindparam("now", type_=DateTime(timezone=True)),
+    bindparam("at", type_=DateTime(timezone=True)),
+    bindparam("settlement_date", type_=Date),
+    bindparam("context_changed", type_=Boolean),
+)
+"""One settlement's writes on PostgreSQL, in the order the rows depend on each other.
+
+Every data-modifying expression of a ``WITH`` runs exactly once and to completion,
+whether or not the statement reads it; the settlement takes the claim's new id from
+``new_claim`` (its foreign key is checked at the statement's end, when the claim row is
+there). ``years`` is the JSON list of ``{"year", "pools"}`` the engine left (the claim's
+year, and the identification's year of a look-back claim); the person's context is
+written only when it changed. A repeated claim id or idempotency key fails the whole
+statement on its unique constraint (``IntegrityError``), as the separate inserts did."""
 
 
 def build(dialect: str) -> SettlementStatements:
@@ -141,4 +238,5 @@ def build(dialect: str) -> SettlementStatements:
         set_context=update(ledgers)
         .where(ledgers.c.person_id == bindparam("ledger_person"))
         .values(context=bindparam("context")),
+        write=PG_WRITE if dialect == "postgresql" else None,
     )

@@ -57,23 +57,37 @@ def append(
 ) -> int:
     """Append one row, chained; returns its id. Runs in the caller's transaction."""
     conn = db.connection() if isinstance(db, Session) else db
+    return append_entry(conn, entry(actor, role, action, target, details))
+
+
+def append_entry(conn: Connection, values: dict[str, Any]) -> int:
+    """Append a row made by ``entry``; returns its id."""
+    if conn.dialect.name == "postgresql":
+        return int(conn.execute(PG_APPEND, values).scalar_one())
+    fields = {k: v for k, v in values.items() if k != "rest"}
+    row_id, row_hash = conn.execute(SQLITE_HEAD, {"rest": values["rest"]}).one()
+    conn.execute(SQLITE_INSERT, {**fields, "id": row_id, "hash": row_hash})
+    return int(row_id)
+
+
+def entry(
+    actor: str, role: str, action: str, target: str, details: dict[str, Any]
+) -> dict[str, Any]:
+    """An audit row's bind parameters as stored (ID numbers masked, the target cut to
+    its column), with ``rest``, the canonical text its hash is made of. For a statement
+    that appends the row itself (the settlement's one write on PostgreSQL)."""
     at = dt.datetime.now(dt.UTC)
     target = mask_ids_in(target)[:MAX_TARGET]
     details = _masked(details)
-    rest = rest_of(at, actor, role, action, target, details)
-    values = {
+    return {
         "at": at,
         "actor": actor,
         "role": role,
         "action": action,
         "target": target,
         "details": details,
+        "rest": rest_of(at, actor, role, action, target, details),
     }
-    if conn.dialect.name == "postgresql":
-        return int(conn.execute(PG_APPEND, {**values, "rest": rest}).scalar_one())
-    row_id, row_hash = conn.execute(SQLITE_HEAD, {"rest": rest}).one()
-    conn.execute(SQLITE_INSERT, {**values, "id": row_id, "hash": row_hash})
-    return int(row_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -380,17 +380,6 @@ def _settle_locked(
     except ClaimRejected as err:
         raise Refused(Kind.invalid, err.field, err.message) from None
     now = dt.datetime.now(dt.UTC)
-    claim_pk = conn.execute(
-        store.sql.insert_claim,
-        {
-            "person_id": person_id,
-            "client_id": caller.client_id,
-            "claim_ref": claim.claim_id,
-            "settlement_date": claim.settlement_date,
-            "body": data,
-            "received_at": now,
-        },
-    ).scalar_one()
     money = amounts(result)
     view = SettlementView(
         public_id=uuid.uuid4().hex,
@@ -404,33 +393,27 @@ def _settle_locked(
         result=money["result"],
         created_at=now,
     )
-    conn.execute(
-        store.sql.insert_settlement,
-        {
-            "public_id": view.public_id,
-            "client_id": caller.client_id,
-            "idempotency_key": key,
-            "request_sha256": digest,
-            "claim_id": claim_pk,
-            "person_id": person_id,
-            "year": claim.year,
-            "policy_id": view.policy_id,
-            "status": SETTLED,
-            "category_source": source,
-            "context_before": context,
-            "revision": 1,
-            "created_at": now,
-            "reversed_at": None,
-            **money,
-        },
-    )
-    for year in sorted({claim.year, *others} & set(state.years)):
-        store_pools(store, conn, person_id, year, state.years[year])
+    claim_row = {
+        "person_id": person_id,
+        "client_id": caller.client_id,
+        "claim_ref": claim.claim_id,
+        "settlement_date": claim.settlement_date,
+        "body": data,
+    }
+    settlement_row = {
+        "public_id": view.public_id,
+        "idempotency_key": key,
+        "request_sha256": digest,
+        "year": claim.year,
+        "policy_id": view.policy_id,
+        "status": SETTLED,
+        "category_source": source,
+        "context_before": context,
+        **money,
+    }
+    years = {y: state.years[y] for y in sorted({claim.year, *others} & set(state.years))}
     after = context_to_json(state)
-    if after != context:
-        conn.execute(store.sql.set_context, {"ledger_person": person_id, "context": after})
-    audit.append(
-        conn,
+    entry = audit.entry(
         caller.name,
         caller.role.value,
         "settlement.create",
@@ -443,7 +426,63 @@ def _settle_locked(
             "medical_assistance": format_yuan(result.amount(Benefit.medical_assistance)),
         },
     )
+    write = Write(person_id, claim_row, settlement_row, years, context, after, entry, now)
+    _write(store, conn, write)
     return Outcome(view)
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """What one settlement writes, once the engine has settled."""
+
+    person_id: int
+    claim: dict[str, Any]
+    settlement: dict[str, Any]
+    years: dict[int, YearState]
+    context_before: dict[str, Any]
+    context_after: dict[str, Any]
+    audit_entry: dict[str, Any]
+    now: dt.datetime
+
+
+def _write(store: Store, conn: Connection, w: Write) -> None:
+    """On PostgreSQL one statement (``storage/statements.PG_WRITE``); on SQLite, where
+    the transaction holds the whole database anyway, one statement per row."""
+    if store.sql.write is not None:
+        years = [{"year": y, "pools": pools_to_json(ys)} for y, ys in w.years.items()]
+        conn.execute(
+            store.sql.write,
+            {
+                **w.claim,
+                **w.settlement,
+                **w.audit_entry,
+                "now": w.now,
+                "years": years,
+                "context": w.context_after,
+                "context_changed": w.context_after != w.context_before,
+            },
+        )
+        return
+    claim_pk = conn.execute(store.sql.insert_claim, {**w.claim, "received_at": w.now}).scalar_one()
+    conn.execute(
+        store.sql.insert_settlement,
+        {
+            **w.settlement,
+            "client_id": w.claim["client_id"],
+            "claim_id": claim_pk,
+            "person_id": w.person_id,
+            "revision": 1,
+            "created_at": w.now,
+            "reversed_at": None,
+        },
+    )
+    for year, ystate in w.years.items():
+        store_pools(store, conn, w.person_id, year, ystate)
+    if w.context_after != w.context_before:
+        conn.execute(
+            store.sql.set_context, {"ledger_person": w.person_id, "context": w.context_after}
+        )
+    audit.append_entry(conn, w.audit_entry)
 
 
 # -- pre-settle -------------------------------------------------------------------------

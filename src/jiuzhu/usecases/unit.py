@@ -105,6 +105,9 @@ class Store:
     reads: sessionmaker[Session] = field(init=False)
     reader: Engine = field(init=False)
     """The engine for read-only transactions (on SQLite: deferred, never waiting)."""
+    single: Engine = field(init=False)
+    """For a lone read such as a token's check: on PostgreSQL in autocommit, one round
+    trip instead of three (no ``BEGIN`` and ``COMMIT`` around one ``SELECT``)."""
     ref: ReferenceEngine = field(init=False)
     sql: SettlementStatements = field(init=False)
 
@@ -112,6 +115,11 @@ class Store:
         self.sessions = session_factory(self.engine)
         self.reader = self.engine.execution_options(**{READ: True})
         self.reads = session_factory(self.reader)
+        self.single = (
+            self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self.engine.dialect.name == "postgresql"
+            else self.reader
+        )
         self.ref = ReferenceEngine(self.compiled)
         self.sql = build(self.engine.dialect.name)
 

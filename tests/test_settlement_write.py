@@ -1,0 +1,71 @@
+"""A settlement's writes: on PostgreSQL one statement (``storage/statements.PG_WRITE``),
+on SQLite separate ones; both leave the same rows.
+
+The one statement names the settlements table's columns itself, so a test keeps that
+list equal to the table's; and on both databases a settlement, then a look-back claim
+that writes two years' accumulators, leave a claim row, a settlement row, the years'
+accumulators, the person's context and an audit row whose chain verifies."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from jiuzhu.domain.money import parse_yuan
+from jiuzhu.storage.models import (
+    Accumulator,
+    AuditEntry,
+    PersonLedger,
+    SettlementRecord,
+    StoredClaim,
+)
+from jiuzhu.storage.statements import SETTLEMENT_COLUMNS, settlements
+from jiuzhu.usecases import audit
+from tests.db_fixtures import db_url
+from tests.service_api import PERSON, Api, api
+from tests.service_helpers import inpatient_claim, register
+
+__all__ = ["api", "db_url"]  # fixtures
+
+
+def test_the_statement_names_every_column_of_settlements_but_its_key() -> None:
+    assert set(SETTLEMENT_COLUMNS) == {c.name for c in settlements.columns} - {"seq"}
+    assert len(SETTLEMENT_COLUMNS) == len(set(SETTLEMENT_COLUMNS))
+
+
+def test_a_settlement_writes_its_rows_in_one_transaction(api: Api) -> None:
+    register(api.app, PERSON, "illness_impoverished", "2024-03-10")
+    late = inpatient_claim(
+        6, PERSON, "8000.00", settlement_date="2023-06-01", admission_date="2023-06-01"
+    )
+    first = api.settle(late, "w1")
+    assert first.status_code == 201, first.json()
+    later = inpatient_claim(
+        7, PERSON, "5000.00", settlement_date="2024-04-01", admission_date="2024-04-01"
+    )
+    second = api.settle(later, "w2")
+    assert second.status_code == 201, second.json()
+    store = api.app.state.store
+    with store.sessions() as s:
+        rows = s.scalars(select(SettlementRecord).order_by(SettlementRecord.seq)).all()
+        assert [r.public_id for r in rows] == [first.json()["id"], second.json()["id"]]
+        claims = {c.id: c for c in s.scalars(select(StoredClaim)).all()}
+        for row, body, key in ((rows[0], late, "w1"), (rows[1], later, "w2")):
+            claim = claims[row.claim_id]
+            assert claim.claim_ref == body["claim_id"] and claim.body == body
+            assert claim.settlement_date == dt.date.fromisoformat(body["settlement_date"])
+            assert (row.status, row.revision, row.reversed_at) == ("settled", 1, None)
+            assert row.idempotency_key == key and row.person_id == claim.person_id
+            assert row.medical_assistance_fen == parse_yuan(row.result["medical_assistance"])
+            assert row.paid_fen + row.personal_fen == row.total_fen
+        assert rows[1].medical_assistance_fen == 180000  # 60% × (8000 + 5000 − 10000)
+        # the look-back claim counted in 2024, the identification's year (聊城实施方案 四(一))
+        years = s.scalars(select(Accumulator.year).order_by(Accumulator.year)).all()
+        assert 2024 in years
+        ledger = s.get(PersonLedger, rows[0].person_id)
+        assert ledger is not None and ledger.version == 2
+        actions = s.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
+        assert actions[-2:] == ["settlement.create", "settlement.create"]
+    verdict = audit.verify(store.engine)
+    assert verdict.ok, verdict.problems
