@@ -22,7 +22,7 @@ from jiuzhu.storage.models import (
 )
 from jiuzhu.storage.statements import SETTLEMENT_COLUMNS, settlements
 from jiuzhu.usecases import audit
-from tests.db_fixtures import db_url
+from tests.db_fixtures import db_url, make_id
 from tests.service_api import PERSON, Api, api
 from tests.service_helpers import inpatient_claim, register
 
@@ -69,3 +69,49 @@ def test_a_settlement_writes_its_rows_in_one_transaction(api: Api) -> None:
         assert actions[-2:] == ["settlement.create", "settlement.create"]
     verdict = audit.verify(store.engine)
     assert verdict.ok, verdict.problems
+
+
+def test_a_claim_refused_under_the_lock_leaves_nothing(api: Api) -> None:
+    """For a person the registry holds, the ledger is locked before the claim is checked
+    (the memberships are read with the accumulators): what is refused then is rolled
+    back whole, the lock's version bump included."""
+    register(api.app, PERSON, "dibao", "2023-01-01")
+    ok = api.settle(inpatient_claim(1, PERSON), "r1")
+    assert ok.status_code == 201, ok.json()
+    refused = [
+        (api.settle(inpatient_claim(2, PERSON), "r2", who="other_hospital"), 403, "person_id"),
+        (api.settle(inpatient_claim(3, PERSON, settlement_date="2023-3-1"), "r3"), 422, None),
+        (api.settle(inpatient_claim(1, PERSON), "r4"), 409, "claim_id"),
+        (api.settle(inpatient_claim(5, PERSON, settlement_date="2024-07-01"), "r5"), 422, None),
+    ]
+    for r, status, field in refused:
+        assert r.status_code == status, r.json()
+        fields = {e["field"] for e in r.json()["errors"]}
+        assert field is None or field in fields, fields
+    store = api.app.state.store
+    with store.sessions() as s:
+        assert api.count(SettlementRecord) == 1 and api.count(StoredClaim) == 1
+        row = s.scalars(select(SettlementRecord)).one()
+        ledger = s.get(PersonLedger, row.person_id)
+        assert ledger is not None and ledger.version == 1
+    assert audit.verify(store.engine).ok
+
+
+def test_a_date_the_hint_cannot_read_is_read_again_once_checked(api: Api) -> None:
+    """The year read under the lock is taken from ``settlement_date`` as sent; a date the
+    contract accepts in another form (ISO 8601's basic ``20230301``) is read again for the
+    checked claim's year, so the year's accumulators still count."""
+    other = make_id(2)
+    answers = []
+    for person, day in ((PERSON, "2023-03-01"), (other, "20230301")):
+        register(api.app, person, "dibao", "2023-01-01")
+        first = api.settle(inpatient_claim(1, person, claim_id=f"a{day}"), f"{person}-1")
+        assert first.status_code == 201, first.json()
+        second = inpatient_claim(
+            3, person, settlement_date=day, admission_date=day, claim_id=f"b{day}"
+        )
+        r = api.settle(second, f"{person}-3")
+        assert r.status_code == 201, r.json()
+        answers.append(r.json()["settlement"])
+    assert answers[0]["medical_assistance"] == answers[1]["medical_assistance"]
+    assert answers[0]["lines"] == answers[1]["lines"]

@@ -34,6 +34,7 @@ from sqlalchemy import (
     Update,
     bindparam,
     insert,
+    literal,
     select,
     text,
     update,
@@ -72,6 +73,12 @@ settlements = _table(SettlementRecord)
 @dataclass(frozen=True, slots=True)
 class SettlementStatements:
     registered: Select[Any]
+    lock_known: Insert
+    """The ledger lock of a person the registry holds, found by ID number: no row back
+    when it holds nobody by that number."""
+    locked_reads: Select[Any]
+    """Under the lock, in one statement: the person, their district and memberships (a
+    row per membership), each row with the three reads of ``reads``."""
     new_person: Insert
     person_row: Select[Any]
     lock: Insert
@@ -180,33 +187,57 @@ def build(dialect: str) -> SettlementStatements:
         set_={"pools": pools.excluded.pools, "updated_at": pools.excluded.updated_at},
     )
 
-    reads = select(
+    three = (
         select(accumulators.c.pools)
         .where(
             accumulators.c.person_id == bindparam("person_id"),
             accumulators.c.year == bindparam("year"),
         )
-        .scalar_subquery(),
+        .scalar_subquery()
+        .label("pools"),
         select(settlements.c.seq)
         .where(
             settlements.c.client_id == bindparam("client_id"),
             settlements.c.idempotency_key == bindparam("key"),
         )
-        .scalar_subquery(),
+        .scalar_subquery()
+        .label("prior"),
         select(settlements.c.public_id)
         .join(claims, claims.c.id == settlements.c.claim_id)
         .where(
             claims.c.client_id == bindparam("client_id"),
             claims.c.claim_ref == bindparam("claim_ref"),
         )
-        .scalar_subquery(),
+        .scalar_subquery()
+        .label("repeated"),
     )
+    reads = select(*three)
+
+    known = select(
+        persons.c.id,
+        bindparam("context", type_=JSON),
+        literal(1),
+        bindparam("now", type_=DateTime(timezone=True)),
+    ).where(persons.c.id_number == bindparam("id_number"))
+    new_known = upsert(ledgers).from_select(
+        ["person_id", "context", "version", "updated_at"], known
+    )
+    lock_known = new_known.on_conflict_do_update(
+        index_elements=[ledgers.c.person_id],
+        set_={"version": ledgers.c.version + 1, "updated_at": new_known.excluded.updated_at},
+    ).returning(ledgers.c.person_id, ledgers.c.context)
 
     return SettlementStatements(
         registered=select(persons.c.id, persons.c.public_id, households.c.district_code, *columns)
         .outerjoin(households, households.c.id == persons.c.household_id)
         .outerjoin(memberships, memberships.c.person_id == persons.c.id)
         .where(persons.c.id_number == bindparam("id_number"))
+        .order_by(memberships.c.valid_from, memberships.c.id),
+        lock_known=lock_known,
+        locked_reads=select(persons.c.public_id, households.c.district_code, *columns, *three)
+        .outerjoin(households, households.c.id == persons.c.household_id)
+        .outerjoin(memberships, memberships.c.person_id == persons.c.id)
+        .where(persons.c.id == bindparam("person_id"))
         .order_by(memberships.c.valid_from, memberships.c.id),
         new_person=upsert(persons).on_conflict_do_nothing(index_elements=[persons.c.id_number]),
         person_row=select(persons.c.id, persons.c.public_id).where(

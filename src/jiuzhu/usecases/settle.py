@@ -2,18 +2,19 @@
 
 Eligibility comes from the registry only: a hospital's claim that states a category is
 refused (类别以登记为准); the person's memberships with their dates are the claim's
-categories. Before anything is read, the claim is checked as ``jiuzhu settle`` checks
+categories. Before the engine runs, the claim is checked as ``jiuzhu settle`` checks
 it, and against the calendar: not settled after today (Beijing), nor before the birth
 date in the ID number. The person must live in the policy's area.
 
 A settlement runs in one transaction that first locks the person's ledger row (on
-PostgreSQL the row lock of an ``INSERT … ON CONFLICT DO UPDATE`` on it; on SQLite every
-write transaction of the service engine is ``BEGIN IMMEDIATE``). Under the lock the
-person's accumulators are read, the reference engine settles, and the claim, the
-settlement, the accumulators and the audit row are written together: two hospitals
-settling for the same person at once are serialised, so a cap is never paid twice
-(ADR 9). The statements are prebuilt (``storage/statements.py``).
-"""
+PostgreSQL the row lock of an ``INSERT … ON CONFLICT DO UPDATE`` on it, found by the ID
+number; on SQLite every write transaction of the service engine is ``BEGIN
+IMMEDIATE``). Under the lock the person's memberships and accumulators are read (one
+statement), the claim is checked, the reference engine settles, and the claim, the
+settlement, the accumulators and the audit row are written together (on PostgreSQL
+one statement): two hospitals settling for the same person at once are serialised, so
+a cap is never paid twice (ADR 9). A claim refused after the lock rolls it back with
+everything else. The statements are prebuilt (``storage/statements.py``)."""
 
 from __future__ import annotations
 
@@ -324,27 +325,83 @@ def store_pools(
     )
 
 
-def _settle_locked(
+@dataclass(frozen=True, slots=True)
+class Locked:
+    """The person's ledger locked, and what was read under the lock."""
+
+    person_id: int
+    public_id: str
+    context: dict[str, Any]
+    claim: Claim
+    source: dict[str, Any]
+    pools: dict[str, Any] | None
+    prior: int | None
+    repeated: str | None
+
+
+def _year_hint(data: dict[str, Any]) -> int | None:
+    """The claim's year as its ``settlement_date`` says, before the claim is checked
+    (which needs the memberships read with the accumulators); checked after."""
+    raw = data.get("settlement_date")
+    if isinstance(raw, str) and len(raw) == 10 and raw[:4].isdigit():
+        return int(raw[:4])
+    return None
+
+
+def _locked(
     store: Store,
     conn: Connection,
     caller: Caller,
     key: str,
-    digest: str,
     data: dict[str, Any],
     id_number: str | None,
-) -> Outcome:
-    known = None if id_number is None else registered(store, conn, id_number)
-    claim, source = parse_claim(store, data, id_number, [] if known is None else known.memberships)
+) -> Locked:
+    """Lock the person's ledger and read under the lock.
+
+    A person the registry holds: two statements, the lock found by ID number, then the
+    person, their memberships and the three reads in one. The claim is checked between
+    the reads and the engine, and refused ones roll the lock back. A person it does not
+    hold (a claim may come first): the claim is checked before anything is written,
+    then their row, the lock and the reads."""
+    now = dt.datetime.now(dt.UTC)
+    found = None
+    if id_number is not None:
+        params = {"id_number": id_number, "context": EMPTY_CONTEXT, "now": now}
+        found = conn.execute(store.sql.lock_known, params).first()
+    if found is None:
+        claim, source = parse_claim(store, data, id_number, [])
+        assert id_number is not None
+        _check_place(store, caller, id_number[:6])
+        person_id, public_id = _person_for(store, conn, id_number)
+        context = lock(store, conn, person_id)
+        pools, prior, repeated = _reads(store, conn, caller, key, person_id, claim)
+        return Locked(person_id, public_id, context, claim, source, pools, prior, repeated)
     assert id_number is not None
-    district = (known.district if known else None) or id_number[:6]
+    person_id, context = int(found.person_id), found.context
+    hint = {"year": _year_hint(data), "claim_ref": data.get("claim_id")}
+    rows = conn.execute(
+        store.sql.locked_reads,
+        {"person_id": person_id, "client_id": caller.client_id, "key": key, **hint},
+    ).all()
+    held = [membership_from(r) for r in rows if r.category is not None]
+    claim, source = parse_claim(store, data, id_number, held)
+    first = rows[0]
+    _check_place(store, caller, first.district_code or id_number[:6])
+    pools, prior, repeated = first.pools, first.prior, first.repeated
+    if (claim.year, claim.claim_id) != (hint["year"], hint["claim_ref"]):
+        pools, prior, repeated = _reads(store, conn, caller, key, person_id, claim)
+    return Locked(person_id, first.public_id, context, claim, source, pools, prior, repeated)
+
+
+def _check_place(store: Store, caller: Caller, district: str) -> None:
     require_jurisdiction(caller, district)
     require_area(store, district)
-    if known is None:
-        person_id, public_id = _person_for(store, conn, id_number)
-    else:
-        person_id, public_id = known.id, known.public_id
-    context = lock(store, conn, person_id)
-    pools, prior, repeated = conn.execute(
+
+
+def _reads(
+    store: Store, conn: Connection, caller: Caller, key: str, person_id: int, claim: Claim
+) -> tuple[Any, Any, Any]:
+    row = conn.execute(
         store.sql.reads,
         {
             "person_id": person_id,
@@ -354,6 +411,23 @@ def _settle_locked(
             "claim_ref": claim.claim_id,
         },
     ).one()
+    return row.pools, row.prior, row.repeated
+
+
+def _settle_locked(
+    store: Store,
+    conn: Connection,
+    caller: Caller,
+    key: str,
+    digest: str,
+    data: dict[str, Any],
+    id_number: str | None,
+) -> Outcome:
+    locked = _locked(store, conn, caller, key, data, id_number)
+    assert id_number is not None  # parse_claim refused a claim without one
+    claim, source, context = locked.claim, locked.source, locked.context
+    person_id, public_id = locked.person_id, locked.public_id
+    pools, prior, repeated = locked.pools, locked.prior, locked.repeated
     if prior is not None:  # a retry, perhaps one that waited on the lock
         earlier = _replay(store, conn, caller, key, digest)
         assert earlier is not None
