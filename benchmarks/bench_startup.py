@@ -13,6 +13,10 @@ and each is given as a multiple of the bare interpreter's median from the same r
 - ``jiuzhu settle`` of one claim, JSONL on standard input: what a hospital desk's
   integration runs for each discharge without the service (reference engine, 聊城).
 - ``jiuzhu explain`` of the same claim, as a table in the terminal.
+- Bytecode as users have it: ``PYTHONDONTWRITEBYTECODE`` is removed from the contenders'
+  environment, so the warm-up run writes the ``__pycache__`` of what it imports (as a
+  user's first run does, and ``pip install`` at install time); with it set, every module
+  of the editable checkout would be compiled from source on every run.
 - with ``--before REV``: ``jiuzhu --help`` of an earlier commit (its ``src/`` unpacked by
   bench_settle_parquet's ``_before``, run as ``python -m jiuzhu.cli.main`` with this venv).
 """
@@ -52,10 +56,13 @@ def _jiuzhu() -> str:
     return str(exe)
 
 
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def _time(cmd: list[str], stdin: str) -> float:
     start = time.perf_counter()
     proc = subprocess.run(
-        cmd, input=stdin.encode(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        cmd, input=stdin.encode(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV
     )
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
@@ -120,6 +127,7 @@ def main() -> None:
             "python": platform.python_version(),
             "load_average_before": load_before,
             "load_average_after": load_after,
+            "bytecode_cached": True,
         },
         "repeat": args.repeat,
         "before": args.before,
