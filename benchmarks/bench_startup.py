@@ -17,8 +17,9 @@ and each is given as a multiple of the bare interpreter's median from the same r
   environment, so the warm-up run writes the ``__pycache__`` of what it imports (as a
   user's first run does, and ``pip install`` at install time); with it set, every module
   of the editable checkout would be compiled from source on every run.
-- with ``--before REV``: ``jiuzhu --help`` of an earlier commit (its ``src/`` unpacked by
-  bench_settle_parquet's ``_before``, run as ``python -m jiuzhu.cli.main`` with this venv).
+- with ``--before REV``: ``jiuzhu --help``, the one-claim ``settle`` and ``explain`` of an
+  earlier commit (its ``src/`` unpacked by bench_settle_parquet's ``_before``, run as
+  ``python -m jiuzhu.cli.main`` with this venv).
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def _time(cmd: list[str], stdin: str) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=21)
-    ap.add_argument("--before", metavar="REV", help="also time --help at this commit")
+    ap.add_argument("--before", metavar="REV", help="also time the commands at this commit")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "startup.json"))
     args = ap.parse_args()
     jiuzhu = _jiuzhu()
@@ -91,10 +92,15 @@ def main() -> None:
         sys.path.insert(0, str(Path(__file__).parent))
         from bench_settle_parquet import _before
 
-        old = _before(args.before)
-        contenders["jiuzhu --help (before)"] = (
-            ["env", f"PYTHONPATH={old}", sys.executable, "-m", "jiuzhu.cli.main", "--help"],
-            "",
+        old = ["env", f"PYTHONPATH={_before(args.before)}", sys.executable, "-m", "jiuzhu.cli.main"]
+        contenders["jiuzhu --help (before)"] = ([*old, "--help"], "")
+        contenders["jiuzhu settle (one claim, before)"] = (
+            [*old, "settle", "-p", "liaocheng-2023", "-i", "-"],
+            one,
+        )
+        contenders["jiuzhu explain (one claim, before)"] = (
+            [*old, "explain", "-p", "liaocheng-2023", "-i", "-"],
+            one,
         )
     runs: dict[str, list[float]] = {name: [] for name in contenders}
     for cmd, stdin in contenders.values():  # warm the page cache once
@@ -118,7 +124,7 @@ def main() -> None:
                 "runs": times,
             }
         )
-        print(f"{name:28s} median {med * 1000:7.1f} ms  {med / floor:5.1f}× python -c pass")
+        print(f"{name:36s} median {med * 1000:7.1f} ms  {med / floor:5.1f}× python -c pass")
     print(f"load average {load_before[0]:.2f} → {load_after[0]:.2f}")
     result = {
         "machine": {
