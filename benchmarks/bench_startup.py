@@ -13,8 +13,13 @@ and each is given as a multiple of the bare interpreter's median from the same r
 - ``jiuzhu settle`` of one claim, JSONL on standard input: what a hospital desk's
   integration runs for each discharge without the service (reference engine, 聊城).
 - ``jiuzhu explain`` of the same claim, as a table in the terminal.
-- with ``--before REV``: ``jiuzhu --help`` of an earlier commit (its ``src/`` unpacked by
-  bench_settle_parquet's ``_before``, run as ``python -m jiuzhu.cli.main`` with this venv).
+- Bytecode as users have it: ``PYTHONDONTWRITEBYTECODE`` is removed from the contenders'
+  environment, so the warm-up run writes the ``__pycache__`` of what it imports (as a
+  user's first run does, and ``pip install`` at install time); with it set, every module
+  of the editable checkout would be compiled from source on every run.
+- with ``--before REV``: ``jiuzhu --help``, the one-claim ``settle`` and ``explain`` of an
+  earlier commit (its ``src/`` unpacked by bench_settle_parquet's ``_before``, run as
+  ``python -m jiuzhu.cli.main`` with this venv).
 """
 
 from __future__ import annotations
@@ -52,10 +57,13 @@ def _jiuzhu() -> str:
     return str(exe)
 
 
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def _time(cmd: list[str], stdin: str) -> float:
     start = time.perf_counter()
     proc = subprocess.run(
-        cmd, input=stdin.encode(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        cmd, input=stdin.encode(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV
     )
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
@@ -66,7 +74,7 @@ def _time(cmd: list[str], stdin: str) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=21)
-    ap.add_argument("--before", metavar="REV", help="also time --help at this commit")
+    ap.add_argument("--before", metavar="REV", help="also time the commands at this commit")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "startup.json"))
     args = ap.parse_args()
     jiuzhu = _jiuzhu()
@@ -84,10 +92,15 @@ def main() -> None:
         sys.path.insert(0, str(Path(__file__).parent))
         from bench_settle_parquet import _before
 
-        old = _before(args.before)
-        contenders["jiuzhu --help (before)"] = (
-            ["env", f"PYTHONPATH={old}", sys.executable, "-m", "jiuzhu.cli.main", "--help"],
-            "",
+        old = ["env", f"PYTHONPATH={_before(args.before)}", sys.executable, "-m", "jiuzhu.cli.main"]
+        contenders["jiuzhu --help (before)"] = ([*old, "--help"], "")
+        contenders["jiuzhu settle (one claim, before)"] = (
+            [*old, "settle", "-p", "liaocheng-2023", "-i", "-"],
+            one,
+        )
+        contenders["jiuzhu explain (one claim, before)"] = (
+            [*old, "explain", "-p", "liaocheng-2023", "-i", "-"],
+            one,
         )
     runs: dict[str, list[float]] = {name: [] for name in contenders}
     for cmd, stdin in contenders.values():  # warm the page cache once
@@ -111,7 +124,7 @@ def main() -> None:
                 "runs": times,
             }
         )
-        print(f"{name:28s} median {med * 1000:7.1f} ms  {med / floor:5.1f}× python -c pass")
+        print(f"{name:36s} median {med * 1000:7.1f} ms  {med / floor:5.1f}× python -c pass")
     print(f"load average {load_before[0]:.2f} → {load_after[0]:.2f}")
     result = {
         "machine": {
@@ -120,6 +133,7 @@ def main() -> None:
             "python": platform.python_version(),
             "load_average_before": load_before,
             "load_average_after": load_after,
+            "bytecode_cached": True,
         },
         "repeat": args.repeat,
         "before": args.before,

@@ -45,6 +45,13 @@ def invoke(args: list[str], stdin: str = "") -> Run:
     return Run(result.exit_code, result.stdout, result.stderr)
 
 
+def subcommands(command: Any) -> list[tuple[str, Any]]:
+    """The commands under a group, in its order, each loaded (the ``jiuzhu`` group loads
+    its commands only when asked for them, so ``.commands`` holds only those used)."""
+    names = command.list_commands(None) if hasattr(command, "list_commands") else []
+    return [(name, command.get_command(None, name)) for name in names]
+
+
 def settle(policy: str, claims: list[dict[str, Any]], *extra: str) -> Run:
     return invoke(["settle", "--policy", policy, "--input", "-", *extra], jsonl(claims))
 

@@ -21,6 +21,7 @@ from jiuzhu.io.claims import FIELD_ZH
 from jiuzhu.io.claims_columnar import ANALYSIS
 from jiuzhu.io.policy_files import shipped_ids
 from jiuzhu.usecases.access import Role
+from tests.cli_helpers import subcommands
 
 FORMATS = {
     "JSON", "JSONL", "CSV", "XLSX", "Parquet", "SQLite", "PostgreSQL", "URL", "ID", "UTF",
@@ -42,7 +43,7 @@ def _command_words() -> set[str]:
     words: set[str] = set()
 
     def walk(cmd: object) -> None:
-        for name, sub in getattr(cmd, "commands", {}).items():
+        for name, sub in subcommands(cmd):
             words.add(name)
             words.update(name.split("-"))  # request-documents: what a person types
             for p in getattr(sub, "params", []):

@@ -13,7 +13,7 @@ from typer.main import get_command
 from jiuzhu.cli.chinese import width_of, wrap
 from jiuzhu.cli.main import app
 from jiuzhu.cli.template_cmd import HOUSEHOLD_HEAD as TEMPLATE_HEAD
-from tests.cli_helpers import SHARED_CASES, invoke, jsonl, run_process
+from tests.cli_helpers import SHARED_CASES, invoke, jsonl, run_process, subcommands
 from tests.db_fixtures import make_id
 from tests.english import english_words
 
@@ -26,7 +26,7 @@ def command_paths() -> list[list[str]]:
     out: list[list[str]] = [[]]
 
     def walk(cmd: object, path: list[str]) -> None:
-        for name, sub in getattr(cmd, "commands", {}).items():
+        for name, sub in subcommands(cmd):
             out.append([*path, name])
             walk(sub, [*path, name])
 

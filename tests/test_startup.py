@@ -89,3 +89,25 @@ def test_one_claim_settle_loads_no_heavy_library(command: str) -> None:
     )
     assert "c1" in out
     assert loaded.isdisjoint(HEAVY), loaded & set(HEAVY)
+
+
+@pytest.mark.parametrize(
+    ("command", "uses"),
+    [("settle", {"settle"}), ("explain", {"explain", "settle"})],  # explain settles first
+)
+def test_one_claim_settle_loads_no_other_command(command: str, uses: set[str]) -> None:
+    """Commands are loaded when called (ADR 19): only the modules of this command."""
+    from jiuzhu.cli.main import COMMANDS
+
+    code = _PROBE.replace("sorted(sys.modules)", "sorted(m for m in sys.modules if '.cli.' in m)")
+    proc = subprocess.run(
+        [sys.executable, "-c", code, command, "--policy", "liaocheng-2023", "--input", "-"],
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    loaded = set(json.loads(proc.stderr.strip().splitlines()[-1]))
+    modules = {entry.target.partition(":")[0] for entry in COMMANDS}
+    assert loaded & modules == {f"jiuzhu.cli.{name}_cmd" for name in uses}

@@ -215,17 +215,27 @@ def help_page(ctx: Any) -> str:
     out.append("选项：")
     _rows(out, options, width)
     if isinstance(cmd, TyperGroup):
-        commands = []
-        for name in cmd.list_commands(ctx):
-            sub = cmd.get_command(ctx, name)
-            if sub is None or sub.hidden:
-                continue
-            summary = _dedent((sub.short_help or sub.help or "").strip()).split("\n\n")[0]
-            commands.append((name, summary.replace("\n", "")))
+        listed = getattr(cmd, "summaries", None)  # a LazyGroup lists without importing
         out.append("")
         out.append("命令：")
-        _rows(out, commands, width)
+        _rows(out, listed(ctx) if listed else summaries(cmd, ctx), width)
     return "\n".join(out) + "\n"
+
+
+def summary(cmd: Any) -> str:
+    """The line a group's help lists beside a command: its help's first paragraph."""
+    text = _dedent((cmd.short_help or cmd.help or "").strip()).split("\n\n")[0]
+    return text.replace("\n", "")
+
+
+def summaries(group: TyperGroup, ctx: Any) -> list[tuple[str, str]]:
+    """Each visible command of ``group`` with its summary, in the group's order."""
+    out = []
+    for name in group.list_commands(ctx):
+        sub = group.get_command(ctx, name)
+        if sub is not None and not sub.hidden:
+            out.append((name, summary(sub)))
+    return out
 
 
 def _dedent(text: str) -> str:
@@ -357,7 +367,7 @@ class ChineseGroup(TyperGroup):
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         name = args[0] if args else ""
         if name and not name.startswith("-") and self.get_command(ctx, name) is None:
-            close = get_close_matches(name, list(self.commands))
+            close = get_close_matches(name, self.list_commands(ctx))
             also = f"（是否要用 {'、'.join(close)}？）" if close else ""
             ctx.fail(f"没有命令「{name}」{also}")
         return super().resolve_command(ctx, args)
@@ -403,9 +413,15 @@ class ChineseGroup(TyperGroup):
 def adopt(group: TyperGroup) -> None:
     """Make every command under ``group`` Chinese (Typer builds them before the group)."""
     for command in group.commands.values():
-        if isinstance(command, TyperGroup):
-            if not isinstance(command, ChineseGroup):
-                command.__class__ = ChineseGroup
-            adopt(command)
-        elif isinstance(command, TyperCommand) and not isinstance(command, ChineseCommand):
-            command.__class__ = ChineseCommand
+        adopt_command(command)
+
+
+def adopt_command(command: Any) -> Any:
+    """Make ``command`` Chinese, and every command under it; returns it."""
+    if isinstance(command, TyperGroup):
+        if not isinstance(command, ChineseGroup):
+            command.__class__ = ChineseGroup
+        adopt(command)
+    elif isinstance(command, TyperCommand) and not isinstance(command, ChineseCommand):
+        command.__class__ = ChineseCommand
+    return command

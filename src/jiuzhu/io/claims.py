@@ -127,7 +127,11 @@ def _money(v: Any) -> Fen:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=False)
+    """Base of the claim contract's models. Their validators are built when the first
+    claim is read (``defer_build``), once for ``ClaimIn`` with the models inside it,
+    rather than for each model as it is defined (docs/performance.md, "Start-up")."""
+
+    model_config = ConfigDict(extra="forbid", strict=False, defer_build=True)
 
 
 class CategorySpanIn(_Model):

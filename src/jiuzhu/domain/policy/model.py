@@ -22,7 +22,15 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from jiuzhu.domain.policy.params import MoneyParam, RateParam, Sourced, Strict, cite_clauses
+from jiuzhu.domain.policy.params import (
+    MoneyParam,
+    RateParam,
+    Sourced,
+    Strict,
+    cite_clauses,
+    no_entries,
+    no_items,
+)
 from jiuzhu.domain.states import State
 from jiuzhu.domain.vocabulary import Benefit, Category, VisitType
 
@@ -117,8 +125,8 @@ class Schedule(PoolTerms):
     categories: list[Category] | None = None
     cap_pools: list[str] | None = None
     """Pools the schedule's ``cap`` is shared over (default: all pools)."""
-    pools: dict[str, PoolTerms] = Field(default_factory=dict)
-    limits: dict[str, MoneyParam] = Field(default_factory=dict)
+    pools: dict[str, PoolTerms] = Field(default_factory=no_entries)
+    limits: dict[str, MoneyParam] = Field(default_factory=no_entries)
     """The yearly amount of each of the benefit's sub-limits (``CumulativeBenefit.limits``)."""
     route: Route | None = None
     """Set when the schedule is paid on application only, not at the desk."""
@@ -140,7 +148,7 @@ class Tilt(Sourced):
     rate_add: RateParam | None = None
     """Points added to every segment's rate ("提高5个百分点")."""
     remove_cap: bool = False
-    pool_deductibles: dict[str, MoneyParam] = Field(default_factory=dict)
+    pool_deductibles: dict[str, MoneyParam] = Field(default_factory=no_entries)
     """A pool's deductible replaced outright ("取消特药起付线": 0.00)."""
 
 
@@ -189,10 +197,10 @@ class CumulativeBenefit(Sourced):
     review_text: str | None = None
     pools: dict[str, list[Matcher]] = Field(min_length=1)
     """The benefit's bases: claims that accumulate into one yearly base (one F per schedule)."""
-    limits: dict[str, Limit] = Field(default_factory=dict)
-    uncovered: list[Uncovered] = Field(default_factory=list)
+    limits: dict[str, Limit] = Field(default_factory=no_entries)
+    uncovered: list[Uncovered] = Field(default_factory=no_items)
     schedules: dict[str, Schedule] = Field(min_length=1)
-    tilts: dict[str, Tilt] = Field(default_factory=dict)
+    tilts: dict[str, Tilt] = Field(default_factory=no_entries)
     referral_chain: ReferralChain | None = None
 
     @field_validator("review_text")
@@ -254,7 +262,7 @@ class CumulativeBenefit(Sourced):
 
 class Disease(Strict):
     name: str
-    icd10: list[str] = Field(default_factory=list)
+    icd10: list[str] = Field(default_factory=no_items)
     quota: MoneyParam | None = None
 
 
@@ -394,7 +402,7 @@ class ApplicationKind(Sourced):
 class Categories(Sourced):
     precedence: list[Category] = Field(min_length=1)
     """The categories this policy assists, most favoured first (ties in 就高不重复)."""
-    look_backs: dict[Category, LookBack] = Field(default_factory=dict)
+    look_backs: dict[Category, LookBack] = Field(default_factory=no_entries)
 
     @model_validator(mode="after")
     def _look_backs_assisted(self) -> Categories:
@@ -448,14 +456,14 @@ class Policy(Strict):
     framework: str | None = None
     effective: Effective
     categories: Categories
-    diseases: dict[str, DiseaseList] = Field(default_factory=dict)
+    diseases: dict[str, DiseaseList] = Field(default_factory=no_entries)
     benefits: Benefits
-    exclusions: list[Exclusion] = Field(default_factory=list)
+    exclusions: list[Exclusion] = Field(default_factory=no_items)
     enrolment_subsidy: EnrolmentSubsidy | None = None
     huiminbao_subsidy: HuiminbaoSubsidy | None = None
-    income_reference: dict[str, MoneyParam] = Field(default_factory=dict)
+    income_reference: dict[str, MoneyParam] = Field(default_factory=no_entries)
     """Per-capita disposable incomes the document ties thresholds to (人均可支配收入)."""
-    applications: dict[str, ApplicationKind] = Field(default_factory=dict)
+    applications: dict[str, ApplicationKind] = Field(default_factory=no_entries)
 
     @model_validator(mode="before")
     @classmethod

@@ -52,10 +52,29 @@ def _cite(clause: str, citation: str) -> str:
     return f"{citation} {text}"
 
 
-class Strict(BaseModel):
-    """Base of every policy-file model: an unknown or misplaced key is an error."""
+def no_entries() -> dict[Any, Any]:
+    """An empty mapping, the default of an optional table of a policy file.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    Not ``default_factory=dict``: pydantic asks for a default factory's signature, and
+    a builtin's is parsed from its text by the tokenizer, whose pattern then takes
+    ~30 ms to compile, on every start of ``jiuzhu`` (docs/performance.md, "Start-up").
+    """
+    return {}
+
+
+def no_items() -> list[Any]:
+    """An empty list, the default of an optional list of a policy file (as ``no_entries``)."""
+    return []
+
+
+class Strict(BaseModel):
+    """Base of every policy-file model: an unknown or misplaced key is an error.
+
+    The validators are built when a policy is first read (``defer_build``), once for the
+    whole file's schema, rather than for each of these thirty models as it is defined:
+    the same checks and messages, less work on every start (docs/performance.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Sourced(Strict):
