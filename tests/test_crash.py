@@ -1,10 +1,10 @@
 """A process killed in the middle of a settlement leaves nothing half-written (ADR 9).
 
 A child process runs the real service (``POST /settlements`` through FastAPI's
-TestClient) against the test database, with ``jiuzhu.usecases.audit.append`` wrapped so
+TestClient) against the test database, with ``jiuzhu.usecases.settle._write`` wrapped so
 that, once the claim, the settlement, the accumulators, the ledger and the audit entry
-are all written (flushed) inside the transaction but before the commit, it prints what
-its own transaction sees and sends itself SIGKILL. No code path in the service exists
+are all written inside the transaction (on PostgreSQL by one statement) but before the
+commit, it prints what its own transaction sees and sends itself SIGKILL. No code path in the service exists
 for this test. The parent then checks, on SQLite (rollback journal left behind by the
 dead writer) and on PostgreSQL when configured (connection dropped mid-transaction),
 that nothing of that settlement is visible, and that a retry with the same
@@ -52,22 +52,20 @@ CHILD = textwrap.dedent(
     import json, os, signal, sys
     from sqlalchemy import func, select
     from fastapi.testclient import TestClient
-    import jiuzhu.usecases.audit as audit_mod
+    import jiuzhu.usecases.settle as settle_mod
     from jiuzhu.service.app import create_app
     from jiuzhu.storage.models import SettlementRecord
 
     url, policy, token, key, body = sys.argv[1:6]
-    original = audit_mod.append
+    original = settle_mod._write
 
-    def audit_then_die(db, actor, role, action, target, details):
-        original(db, actor, role, action, target, details)  # the last write: not committed
-        if action != "settlement.create":
-            return
-        seen = db.scalar(select(func.count()).select_from(SettlementRecord))
-        print(json.dumps({"action": action, "settlements_seen": seen}), flush=True)
+    def write_then_die(store, conn, written):
+        original(store, conn, written)  # every write of the settlement: not committed
+        seen = conn.scalar(select(func.count()).select_from(SettlementRecord))
+        print(json.dumps({"action": "settlement.create", "settlements_seen": seen}), flush=True)
         os.kill(os.getpid(), signal.SIGKILL)
 
-    audit_mod.append = audit_then_die
+    settle_mod._write = write_then_die
     app = create_app(url, policy, migrate=False)
     with TestClient(app) as client:
         r = client.post(
