@@ -518,8 +518,16 @@ def _codes(s: pl.Series | None, n: int) -> tuple[np.ndarray, list[str]]:
     """Dense integer codes for a string column (null: -1) and the distinct values, sorted."""
     if s is None or s.null_count() == s.len():
         return np.full(n, -1, np.int64), []
-    dense = s.rank("dense").fill_null(0).cast(pl.Int64).to_numpy() - 1
-    return dense, s.drop_nulls().unique().sort().to_list()
+    if s.null_count() * 2 < s.len():
+        dense = s.rank("dense").fill_null(0).cast(pl.Int64).to_numpy() - 1
+        return dense, s.drop_nulls().unique().sort().to_list()
+    # Mostly null (most claims name no disease): rank only the rows that name one.
+    some = s.is_not_null()
+    given = np.flatnonzero(some.to_numpy())
+    named = s.filter(some)
+    dense = np.full(n, -1, np.int64)
+    dense[given] = named.rank("dense").cast(pl.Int64).to_numpy() - 1
+    return dense, named.unique().sort().to_list()
 
 
 def _person_codes(person: pl.Series) -> np.ndarray:
@@ -606,12 +614,14 @@ def _spans(
 
 def _list_spans(lst: pl.Series, e: _Errors) -> pl.DataFrame:
     """Every element of every ``categories`` list, with the row it belongs to."""
-    n = lst.len()
     lengths = lst.list.len()
     e.add((lengths == 0).fill_null(False).to_numpy(), "categories", "不能为空列表")
-    # null and empty lists have no elements; a null element is dropped (as before)
-    flat = lst.explode(keep_nulls=False, empty_as_null=False)
-    rows = np.repeat(np.arange(n, dtype=np.int64), lengths.fill_null(0).to_numpy())
+    # null and empty lists have no elements; a null element is dropped (as before).
+    # Only the rows with elements are exploded (most claims carry no roster data).
+    some = lengths.fill_null(0) > 0
+    given = np.flatnonzero(some.to_numpy())
+    flat = lst.filter(some).explode(keep_nulls=False, empty_as_null=False)
+    rows = np.repeat(given.astype(np.int64), lengths.filter(some).to_numpy())
     entries = pl.DataFrame({"row": rows, "entry": flat}).filter(pl.col("entry").is_not_null())
     fields = entries.schema["entry"]
     names = [f.name for f in fields.fields] if isinstance(fields, pl.Struct) else []
