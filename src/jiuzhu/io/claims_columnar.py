@@ -14,6 +14,7 @@ without roster data looks), and pre-settled insurance is two flat columns
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -218,6 +219,11 @@ class _Errors:
         self.claim_id = claim_id
         self.bad = np.zeros(claim_id.len(), bool)
         self.found: list[InputError] = []
+
+    def extend(self, other: _Errors) -> None:
+        """Add another check's errors (found on the same rows) after these."""
+        self.found.extend(other.found)
+        self.bad |= other.bad
 
     def add(self, mask: np.ndarray, field: str, message: str | list[str]) -> None:
         self.add_rows(np.flatnonzero(np.asarray(mask, dtype=bool)), field, message)
@@ -462,19 +468,30 @@ def from_frame(frame: pl.DataFrame) -> ColumnarClaims:
             )
     n = frame.height
     optional_money = [name for name in OPTIONAL_MONEY if name in frame.columns]
-    w = _Columns(frame, optional_money)
-    claim_id, person_id = w.text("claim_id"), w.text("person_id")
-    e = _Errors(claim_id)
-    _row_errors(_checks(w, optional_money, _repeats(frame["claim_id"])), e)
-    spans = _spans(frame, e)
-
-    every = not e.bad.any()
-    good = np.arange(n) if every else np.flatnonzero(~e.bad)
-    disease = w.text("disease") if "disease" in frame.columns else None
-    if not every:
-        claim_id, person_id = claim_id.gather(good), person_id.gather(good)
-        disease = None if disease is None else disease.gather(good)
-    dcodes, dnames = _codes(disease, good.size)
+    claim_id = frame["claim_id"].cast(pl.Utf8, strict=False)
+    person_id = frame["person_id"].cast(pl.Utf8, strict=False)
+    disease = frame["disease"].cast(pl.Utf8, strict=False) if "disease" in frame.columns else None
+    e, span_errors = _Errors(claim_id), _Errors(claim_id)
+    # What needs only the frame runs on a second thread while this one converts the
+    # columns and checks them (Polars releases the interpreter lock): the duplicate ids,
+    # the category spans, and the person and disease codes as they are if no row fails.
+    with ThreadPoolExecutor(1, thread_name_prefix="check") as pool:
+        repeats = pool.submit(_repeats, frame["claim_id"])
+        spans_done = pool.submit(_spans, frame, span_errors)
+        persons = pool.submit(_person_codes, person_id)
+        diseases = pool.submit(_codes, disease, n)
+        w = _Columns(frame, optional_money)
+        _row_errors(_checks(w, optional_money, repeats.result()), e)
+        spans = spans_done.result()
+        e.extend(span_errors)  # after the row checks' errors, as listed before
+        every = not e.bad.any()
+        good = np.arange(n) if every else np.flatnonzero(~e.bad)
+        if every:
+            person_codes, (dcodes, dnames) = persons.result(), diseases.result()
+        else:
+            claim_id, person_id = claim_id.gather(good), person_id.gather(good)
+            disease = None if disease is None else disease.gather(good)
+            person_codes, (dcodes, dnames) = _person_codes(person_id), _codes(disease, good.size)
     remap = np.full(n, -1, np.int64)
     remap[good] = np.arange(good.size)
     keep = remap[spans[0]] >= 0
@@ -484,7 +501,7 @@ def from_frame(frame: pl.DataFrame) -> ColumnarClaims:
         return a if every else a[good]
 
     cols = ClaimColumns(
-        person=_person_codes(person_id),
+        person=person_codes,
         visit=arr("visit"),
         settle_day=arr("settlement_date"),
         admit_day=arr("admission_date"),
