@@ -915,7 +915,7 @@ def settle_columns(
     complex_parts: list[np.ndarray] = [] if fast else [np.arange(n)]
     for a, b in _chunks(sc.person, chunk) if fast else []:
         idx = np.arange(a, b)
-        rows = _settle_simple(Prepared(compiled, tables, sc.slice(a, b)), idx, out)
+        rows = _settle_simple(Prepared(compiled, tables, sc.slice(a, b)), idx, out, slice(a, b))
         complex_parts.append(idx[rows])
         if progress is not None:
             progress(b - a - rows.size)
@@ -929,9 +929,13 @@ def settle_columns(
     return _result(out, order, tables)
 
 
-def _settle_simple(p: Prepared, dest: np.ndarray, out: _Out) -> np.ndarray:
-    """Settle the chunk's simple people by cumulative sums; return the others' rows."""
-    out.reject[dest] = p.reject
+def _settle_simple(
+    p: Prepared, dest: np.ndarray, out: _Out, span: slice | None = None
+) -> np.ndarray:
+    """Settle the chunk's simple people by cumulative sums; return the others' rows.
+
+    ``span``: the same rows as ``dest`` when they are consecutive (``dest[0]`` on)."""
+    out.reject[dest if span is None else span] = p.reject
     ok = p.reject == REJECT_NONE
     simple = _simple_persons(p)
     simple_rows = np.flatnonzero(simple[p.person_run] & ok)
@@ -947,10 +951,14 @@ def _settle_simple(p: Prepared, dest: np.ndarray, out: _Out) -> np.ndarray:
             simple_rows = simple_rows[keep]
             trial = trial.subset(keep)
         at = dest[simple_rows]
-        out.category[at] = p.cand[simple_rows, 0]
+        # Everyone of a chunk of consecutive rows (the usual case): copies, not scatters.
+        to: np.ndarray | slice = at
+        if span is not None and simple_rows.size == p.n:
+            to = span
+        out.category[to] = p.cand[simple_rows, 0]
         for b in out.present:
-            out.amounts[b][at] = trial.amounts[b]
-        out.fast[at] = True
+            out.amounts[b][to] = trial.amounts[b]
+        out.fast[to] = True
         if out.snap is not None:
             out.snap.from_cumsums(p, simple_rows, at, trial)
     mine = simple[p.person_run]
