@@ -254,22 +254,38 @@ class Prepared:
     def _diseases(self) -> None:
         names = self.c.disease_names
         self.in_list: dict[str, np.ndarray] = {}
+        self.name_in: dict[str, np.ndarray] = {}  # per list, per disease code (-1: last)
         for lst in self.policy.diseases:
             hit = np.array([self.compiled.disease_in(lst, d) is not None for d in names] + [False])
+            self.name_in[lst] = hit
             self.in_list[lst] = hit[self.c.disease]  # -1 reads the trailing False
 
     def _pool_of(self, b: Benefit, tab: BenefitTable) -> np.ndarray:
-        pool = np.full(self.n, -1, dtype=np.int8)
-        for pi, pname in enumerate(tab.pools):
-            for m in self.compiled.benefits[b].pools[pname]:
-                lut = np.zeros((len(VISIT_CODE), 4), bool)
-                levels = m.hospital_levels or [1, 2, 3]
-                for v in m.visit_types:
-                    lut[VISIT_CODE[v], levels] = True
-                hit = lut.reshape(-1)[self.visit_level]
-                if m.diseases is not None:
-                    hit &= self.in_list[m.diseases]
-                pool[(pool < 0) & hit] = pi
+        """Each claim's pool: a function of its visit type, hospital level and disease,
+        worked out once per combination (visit types × levels × the file's distinct
+        diseases) and read for each claim with one gather, not one pass per pool member."""
+        members = [
+            (pi, m)
+            for pi, pname in enumerate(tab.pools)
+            for m in self.compiled.benefits[b].pools[pname]
+        ]
+        by_disease = any(m.diseases is not None for _, m in members)
+        nd = len(self.c.disease_names) + 1 if by_disease else 1
+        grid = np.full((len(VISIT_CODE) * 4, nd), -1, dtype=np.int8)
+        for pi, m in members:
+            lut = np.zeros((len(VISIT_CODE), 4), bool)
+            levels = m.hospital_levels or [1, 2, 3]
+            for v in m.visit_types:
+                lut[VISIT_CODE[v], levels] = True
+            hit = lut.reshape(-1, 1) & np.ones((1, nd), bool)
+            if m.diseases is not None:
+                hit &= self.name_in[m.diseases].reshape(1, -1)
+            grid[(grid < 0) & hit] = pi
+        pool: np.ndarray = (
+            grid[self.visit_level, self.c.disease]  # disease -1 reads the last column
+            if by_disease
+            else grid[:, 0][self.visit_level]
+        )
         return pool
 
     def _exclusions(self) -> None:
