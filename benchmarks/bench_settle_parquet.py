@@ -21,7 +21,7 @@ start-up, imports and the policy's loading count too. Contenders run interleaved
   speed-up is a ratio measured side by side.
 
 ``--phases`` also times the job's steps once, in this process (read, check, settle and
-build the table, write), to say where the time goes.
+build the table, write; wall and CPU seconds), to say where the time goes.
 
 Besides wall time, each process's CPU time (user + system, all threads) is read from
 ``os.wait4``, and the machine's load average before and after each run is recorded:
@@ -82,26 +82,37 @@ def _before(rev: str) -> Path:
     return target / "src"
 
 
-def _phases(src: Path, out: Path) -> dict[str, float]:
-    """The job's steps timed once in this process."""
+def _cpu() -> float:
+    """This process's CPU seconds so far (user + system, all threads)."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def _phases(src: Path, out: Path) -> dict[str, dict[str, float]]:
+    """The job's steps timed once in this process: wall and CPU seconds of each."""
     from jiuzhu.batch_parts import settle_table
     from jiuzhu.io import settlements_columnar
     from jiuzhu.io.claims_columnar import from_frame
     from jiuzhu.io.policy_files import compile_policy, load_policy
 
     compiled = compile_policy(load_policy(POLICY))
-    t = [time.perf_counter()]
+    t = [(time.perf_counter(), _cpu())]
     frame = pl.read_parquet(src)
-    t.append(time.perf_counter())
+    t.append((time.perf_counter(), _cpu()))
     cc = from_frame(frame)
     del frame
-    t.append(time.perf_counter())
+    t.append((time.perf_counter(), _cpu()))
     table, _ = settle_table(compiled, cc)
-    t.append(time.perf_counter())
+    t.append((time.perf_counter(), _cpu()))
     settlements_columnar.write(table, out)
-    t.append(time.perf_counter())
+    t.append((time.perf_counter(), _cpu()))
     names = ("read", "check", "settle and build the table", "write")
-    return {name: t[i + 1] - t[i] for i, name in enumerate(names)}
+    return {
+        name: {"wall_s": t[i + 1][0] - t[i][0], "cpu_s": t[i + 1][1] - t[i][1]}
+        for i, name in enumerate(names)
+    }
 
 
 def main() -> None:
@@ -151,8 +162,14 @@ def main() -> None:
         for name in order:
             load = os.getloadavg()[0]
             wall, cpu = _run(contenders[name])
-            runs[name].append({"wall_s": wall, "cpu_s": cpu, "load_before": load})
-            print(f"{name:>18}: {wall:6.2f} s wall, {cpu:6.2f} s CPU (load {load:.2f})", flush=True)
+            after = os.getloadavg()[0]
+            runs[name].append(
+                {"wall_s": wall, "cpu_s": cpu, "load_before": load, "load_after": after}
+            )
+            print(
+                f"{name:>18}: {wall:6.2f} s wall, {cpu:6.2f} s CPU (load {load:.2f} → {after:.2f})",
+                flush=True,
+            )
     settled = pl.scan_parquet(out_dir / "settlements.parquet").select(pl.len()).collect().item()
     same = None
     if args.before:  # (an engine change between the two commits may change amounts)
@@ -178,7 +195,7 @@ def main() -> None:
     phases = _phases(src, out_dir / "phases.parquet") if args.phases else None
     if phases:
         for name, secs in phases.items():
-            print(f"  {name:>28}: {secs:6.2f} s")
+            print(f"  {name:>28}: {secs['wall_s']:6.2f} s wall, {secs['cpu_s']:6.2f} s CPU")
     result = {
         "policy": POLICY,
         "claims": n,

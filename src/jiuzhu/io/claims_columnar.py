@@ -14,6 +14,7 @@ without roster data looks), and pre-settled insurance is two flat columns
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -219,6 +220,11 @@ class _Errors:
         self.bad = np.zeros(claim_id.len(), bool)
         self.found: list[InputError] = []
 
+    def extend(self, other: _Errors) -> None:
+        """Add another check's errors (found on the same rows) after these."""
+        self.found.extend(other.found)
+        self.bad |= other.bad
+
     def add(self, mask: np.ndarray, field: str, message: str | list[str]) -> None:
         self.add_rows(np.flatnonzero(np.asarray(mask, dtype=bool)), field, message)
 
@@ -240,8 +246,18 @@ Message = str | Callable[[np.ndarray], list[str]]
 @dataclass(frozen=True, slots=True)
 class _Check:
     field: str
-    bad: np.ndarray  # bool per row: the row fails this check
+    bad: np.ndarray | None  # bool per row: the row fails this check (None: no row does)
     message: Message
+
+
+def _some(mask: np.ndarray | None) -> np.ndarray | None:
+    """The mask, or None when no row is set (what a clean file gives for every check)."""
+    return mask if mask is not None and bool(mask.any()) else None
+
+
+def _both(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+    """``a & b`` where None is a mask with no row set."""
+    return None if a is None or b is None else _some(a & b)
 
 
 class _Columns:
@@ -312,12 +328,12 @@ class _Columns:
     def text(self, name: str) -> pl.Series:
         return self.frame[name].cast(pl.Utf8, strict=False)
 
-    def longer(self, name: str, limit: int) -> np.ndarray:
+    def longer(self, name: str, limit: int) -> np.ndarray | None:
         """Rows whose text is longer than ``limit`` characters (bytes first: cheaper)."""
         s = self.text(name)
         if not bool((s.str.len_bytes() > limit).any()):
-            return np.zeros(self.n, bool)
-        return (s.str.len_chars() > limit).fill_null(False).to_numpy()
+            return None
+        return _some((s.str.len_chars() > limit).fill_null(False).to_numpy())
 
     def empty(self, name: str) -> np.ndarray:
         s = self.text(name)
@@ -325,23 +341,27 @@ class _Columns:
 
 
 def _checks(w: _Columns, optional_money: list[str], repeat: np.ndarray) -> list[_Check]:
-    """Every per-row check of the contract, in the order their errors are listed."""
+    """Every per-row check of the contract, in the order their errors are listed.
+
+    A clean file fails none, so each check first asks the cheapest question that can
+    clear every row at once (a column's minimum and maximum, whether it has nulls at
+    all, whether the column is there) and builds a row mask only when that fails.
+    """
     out: list[_Check] = []
     for name in ("claim_id", "person_id"):
-        out.append(_Check(name, w.empty(name), "不能为空"))
+        out.append(_Check(name, _some(w.empty(name)), "不能为空"))
         out.append(_Check(name, w.longer(name, 64), "长度不能超过 64 个字符"))
-    out.append(_Check("claim_id", repeat, "重复的 claim_id（与前面的行相同）"))
+    out.append(_Check("claim_id", _some(repeat), "重复的 claim_id（与前面的行相同）"))
 
     def visit_message(at: np.ndarray) -> list[str]:
         return [unknown_visit(v) for v in w.text("visit_type").gather(at).to_list()]
 
-    out.append(_Check("visit_type", w["visit"] < 0, visit_message))
+    out.append(_Check("visit_type", _below(w["visit"], 0), visit_message))
     level = w["level"]
-    out.append(_Check("hospital_level", (level < 1) | (level > 3), "须为 1、2、3 级医院"))
-    out.append(_Check("referred", w.null("referred"), "须为 true 或 false"))
-    out.append(_Check("settlement_date", w.null("settlement_date"), "不能为空"))
-    out.append(_Check("admission_date", w.null("admission_date"), "不能为空"))
-    both = ~(w.null("settlement_date") | w.null("admission_date"))
+    out.append(_Check("hospital_level", _outside(level, 1, 3), "须为 1、2、3 级医院"))
+    out.append(_Check("referred", w.nulls.get("referred"), "须为 true 或 false"))
+    out.append(_Check("settlement_date", w.nulls.get("settlement_date"), "不能为空"))
+    out.append(_Check("admission_date", w.nulls.get("admission_date"), "不能为空"))
 
     def dates_message(at: np.ndarray) -> list[str]:
         return [
@@ -349,43 +369,48 @@ def _checks(w: _Columns, optional_money: list[str], repeat: np.ndarray) -> list[
             for a, s in zip(w["admission_date"][at], w["settlement_date"][at], strict=True)
         ]
 
-    late = both & (w["admission_date"] > w["settlement_date"])
+    late = _some(w["admission_date"] > w["settlement_date"])
+    if late is not None and ("settlement_date" in w.nulls or "admission_date" in w.nulls):
+        late = _some(late & ~(w.null("settlement_date") | w.null("admission_date")))
     out.append(_Check("admission_date", late, dates_message))
     for name in MONEY_COLUMNS:
-        out.append(_Check(name, w.null(name), "不能为空"))
+        out.append(_Check(name, w.nulls.get(name), "不能为空"))
     bound = f"金额超出上限（须小于 {format_yuan(MAX_CLAIM_FEN)} 元），请核对单位"
     for name in (*MONEY_COLUMNS, *optional_money):
-        out.append(_Check(name, w[name] < 0, "金额不能为负数"))
-        out.append(_Check(name, w[name] >= MAX_CLAIM_FEN, bound))
+        out.append(_Check(name, _below(w[name], 0), "金额不能为负数"))
+        out.append(_Check(name, _above(w[name], MAX_CLAIM_FEN - 1), bound))
     total, scope = w["total"], w["policy_scope"]
     parts = w["full_self_pay"] + w["partial_self_pay"] + scope
 
     def total_message(at: np.ndarray) -> list[str]:
         return [split_mismatch(int(t), int(s)) for t, s in zip(total[at], parts[at], strict=True)]
 
-    out.append(_Check("total", total != parts, total_message))
-    bi, cii, other, has_ins = w["bi"], w["cii"], w["other"], w["has_insurance"]
+    out.append(_Check("total", _some(total != parts), total_message))
+    bi, cii, other = w["bi"], w["cii"], w["other"]
+    insured = w.has["basic_insurance"] or w.has["critical_illness_insurance"]
+    has_ins = _some(w["has_insurance"]) if insured else None
     out.append(
         _Check(
             "insurance",
-            w["bi_given"] != w["cii_given"],
+            _some(w["bi_given"] != w["cii_given"]) if insured else None,
             "basic_insurance 与 critical_illness_insurance 须同时给出或同时为空",
         )
     )
-    over = has_ins & (bi + cii > scope)
+    over = _both(has_ins, bi + cii > scope)
     out.append(_Check("insurance", over, "基本医保与大病保险合计超过政策范围内费用"))
-    out.append(
-        _Check(
-            "other_payments",
-            has_ins & ~over & (other > total - bi - cii),
-            "其他支付超过保险报销后剩余费用",
-        )
-    )
-    out.append(_Check("other_payments", ~has_ins & (other > total), "其他支付超过总费用"))
+    left = None if has_ins is None else other > total - bi - cii
+    if left is not None and over is not None:
+        left &= ~over
+    out.append(_Check("other_payments", _both(has_ins, left), "其他支付超过保险报销后剩余费用"))
+    beyond = _some(other > total)  # (without the column too: a negative total fails it)
+    if beyond is not None and has_ins is not None:
+        beyond = _some(beyond & ~has_ins)
+    out.append(_Check("other_payments", beyond, "其他支付超过总费用"))
+    filed = "out_of_area_filed" in w.frame.columns
     out.append(
         _Check(
             "out_of_area_filed",
-            w["out_of_area_filed"] & ~w["out_of_area"],
+            _some(w["out_of_area_filed"] & ~w["out_of_area"]) if filed else None,
             "只有异地就医（out_of_area: true）才有备案",
         )
     )
@@ -394,15 +419,34 @@ def _checks(w: _Columns, optional_money: list[str], repeat: np.ndarray) -> list[
     return out
 
 
+def _below(a: np.ndarray, low: int) -> np.ndarray | None:
+    """Rows below ``low`` (None, after one reduction, when there are none)."""
+    return a < low if a.size and int(a.min()) < low else None
+
+
+def _above(a: np.ndarray, high: int) -> np.ndarray | None:
+    """Rows above ``high`` (None, after one reduction, when there are none)."""
+    return a > high if a.size and int(a.max()) > high else None
+
+
+def _outside(a: np.ndarray, low: int, high: int) -> np.ndarray | None:
+    if a.size == 0 or (int(a.min()) >= low and int(a.max()) <= high):
+        return None
+    return (a < low) | (a > high)
+
+
 def _row_errors(checks: list[_Check], e: _Errors) -> None:
     """Messages for the rows that fail (usually none), check by check, in order."""
-    failing = np.zeros(e.bad.size, bool)
-    for ch in checks:
-        failing |= ch.bad
-    if not failing.any():
+    masks = [ch.bad for ch in checks if ch.bad is not None]
+    if not masks:
         return
+    failing = masks[0].copy()
+    for mask in masks[1:]:
+        failing |= mask
     at = np.flatnonzero(failing)
     for ch in checks:
+        if ch.bad is None:
+            continue
         rows = at[ch.bad[at]]
         if rows.size:
             text = ch.message if isinstance(ch.message, str) else ch.message(rows)
@@ -424,19 +468,30 @@ def from_frame(frame: pl.DataFrame) -> ColumnarClaims:
             )
     n = frame.height
     optional_money = [name for name in OPTIONAL_MONEY if name in frame.columns]
-    w = _Columns(frame, optional_money)
-    claim_id, person_id = w.text("claim_id"), w.text("person_id")
-    e = _Errors(claim_id)
-    _row_errors(_checks(w, optional_money, _repeats(frame["claim_id"])), e)
-    spans = _spans(frame, e)
-
-    every = not e.bad.any()
-    good = np.arange(n) if every else np.flatnonzero(~e.bad)
-    disease = w.text("disease") if "disease" in frame.columns else None
-    if not every:
-        claim_id, person_id = claim_id.gather(good), person_id.gather(good)
-        disease = None if disease is None else disease.gather(good)
-    dcodes, dnames = _codes(disease, good.size)
+    claim_id = frame["claim_id"].cast(pl.Utf8, strict=False)
+    person_id = frame["person_id"].cast(pl.Utf8, strict=False)
+    disease = frame["disease"].cast(pl.Utf8, strict=False) if "disease" in frame.columns else None
+    e, span_errors = _Errors(claim_id), _Errors(claim_id)
+    # What needs only the frame runs on a second thread while this one converts the
+    # columns and checks them (Polars releases the interpreter lock): the duplicate ids,
+    # the category spans, and the person and disease codes as they are if no row fails.
+    with ThreadPoolExecutor(1, thread_name_prefix="check") as pool:
+        repeats = pool.submit(_repeats, frame["claim_id"])
+        spans_done = pool.submit(_spans, frame, span_errors)
+        persons = pool.submit(_person_codes, person_id)
+        diseases = pool.submit(_codes, disease, n)
+        w = _Columns(frame, optional_money)
+        _row_errors(_checks(w, optional_money, repeats.result()), e)
+        spans = spans_done.result()
+        e.extend(span_errors)  # after the row checks' errors, as listed before
+        every = not e.bad.any()
+        good = np.arange(n) if every else np.flatnonzero(~e.bad)
+        if every:
+            person_codes, (dcodes, dnames) = persons.result(), diseases.result()
+        else:
+            claim_id, person_id = claim_id.gather(good), person_id.gather(good)
+            disease = None if disease is None else disease.gather(good)
+            person_codes, (dcodes, dnames) = _person_codes(person_id), _codes(disease, good.size)
     remap = np.full(n, -1, np.int64)
     remap[good] = np.arange(good.size)
     keep = remap[spans[0]] >= 0
@@ -446,7 +501,7 @@ def from_frame(frame: pl.DataFrame) -> ColumnarClaims:
         return a if every else a[good]
 
     cols = ClaimColumns(
-        person=_person_codes(person_id),
+        person=person_codes,
         visit=arr("visit"),
         settle_day=arr("settlement_date"),
         admit_day=arr("admission_date"),
@@ -480,21 +535,28 @@ def _codes(s: pl.Series | None, n: int) -> tuple[np.ndarray, list[str]]:
     """Dense integer codes for a string column (null: -1) and the distinct values, sorted."""
     if s is None or s.null_count() == s.len():
         return np.full(n, -1, np.int64), []
-    dense = s.rank("dense").fill_null(0).cast(pl.Int64).to_numpy() - 1
-    return dense, s.drop_nulls().unique().sort().to_list()
+    if s.null_count() * 2 < s.len():
+        dense = s.rank("dense").fill_null(0).cast(pl.Int64).to_numpy() - 1
+        return dense, s.drop_nulls().unique().sort().to_list()
+    # Mostly null (most claims name no disease): rank only the rows that name one.
+    some = s.is_not_null()
+    given = np.flatnonzero(some.to_numpy())
+    named = s.filter(some)
+    dense = np.full(n, -1, np.int64)
+    dense[given] = named.rank("dense").cast(pl.Int64).to_numpy() - 1
+    return dense, named.unique().sort().to_list()
 
 
 def _person_codes(person: pl.Series) -> np.ndarray:
     """Person codes: equal ids, equal codes (the dense rank of the id).
 
     For a file sorted by person (as ``jiuzhu synth`` and most extracts write it) the
-    dense rank is the run number, found in one pass instead of a sort.
+    dense rank is the run number (``rle_id``), found in one pass instead of a sort.
     """
     if person.len() == 0:
         return np.zeros(0, np.int64)
     if person.null_count() == 0 and person.is_sorted():
-        change = person.ne_missing(person.shift(1)).fill_null(True)
-        return change.cast(pl.Int64).cum_sum().to_numpy() - 1
+        return person.rle_id().cast(pl.Int64).to_numpy()
     return person.rank("dense").fill_null(0).cast(pl.Int64).to_numpy() - 1
 
 
@@ -569,12 +631,14 @@ def _spans(
 
 def _list_spans(lst: pl.Series, e: _Errors) -> pl.DataFrame:
     """Every element of every ``categories`` list, with the row it belongs to."""
-    n = lst.len()
     lengths = lst.list.len()
     e.add((lengths == 0).fill_null(False).to_numpy(), "categories", "不能为空列表")
-    # null and empty lists have no elements; a null element is dropped (as before)
-    flat = lst.explode(keep_nulls=False, empty_as_null=False)
-    rows = np.repeat(np.arange(n, dtype=np.int64), lengths.fill_null(0).to_numpy())
+    # null and empty lists have no elements; a null element is dropped (as before).
+    # Only the rows with elements are exploded (most claims carry no roster data).
+    some = lengths.fill_null(0) > 0
+    given = np.flatnonzero(some.to_numpy())
+    flat = lst.filter(some).explode(keep_nulls=False, empty_as_null=False)
+    rows = np.repeat(given.astype(np.int64), lengths.filter(some).to_numpy())
     entries = pl.DataFrame({"row": rows, "entry": flat}).filter(pl.col("entry").is_not_null())
     fields = entries.schema["entry"]
     names = [f.name for f in fields.fields] if isinstance(fields, pl.Struct) else []

@@ -254,22 +254,38 @@ class Prepared:
     def _diseases(self) -> None:
         names = self.c.disease_names
         self.in_list: dict[str, np.ndarray] = {}
+        self.name_in: dict[str, np.ndarray] = {}  # per list, per disease code (-1: last)
         for lst in self.policy.diseases:
             hit = np.array([self.compiled.disease_in(lst, d) is not None for d in names] + [False])
+            self.name_in[lst] = hit
             self.in_list[lst] = hit[self.c.disease]  # -1 reads the trailing False
 
     def _pool_of(self, b: Benefit, tab: BenefitTable) -> np.ndarray:
-        pool = np.full(self.n, -1, dtype=np.int8)
-        for pi, pname in enumerate(tab.pools):
-            for m in self.compiled.benefits[b].pools[pname]:
-                lut = np.zeros((len(VISIT_CODE), 4), bool)
-                levels = m.hospital_levels or [1, 2, 3]
-                for v in m.visit_types:
-                    lut[VISIT_CODE[v], levels] = True
-                hit = lut.reshape(-1)[self.visit_level]
-                if m.diseases is not None:
-                    hit &= self.in_list[m.diseases]
-                pool[(pool < 0) & hit] = pi
+        """Each claim's pool: a function of its visit type, hospital level and disease,
+        worked out once per combination (visit types × levels × the file's distinct
+        diseases) and read for each claim with one gather, not one pass per pool member."""
+        members = [
+            (pi, m)
+            for pi, pname in enumerate(tab.pools)
+            for m in self.compiled.benefits[b].pools[pname]
+        ]
+        by_disease = any(m.diseases is not None for _, m in members)
+        nd = len(self.c.disease_names) + 1 if by_disease else 1
+        grid = np.full((len(VISIT_CODE) * 4, nd), -1, dtype=np.int8)
+        for pi, m in members:
+            lut = np.zeros((len(VISIT_CODE), 4), bool)
+            levels = m.hospital_levels or [1, 2, 3]
+            for v in m.visit_types:
+                lut[VISIT_CODE[v], levels] = True
+            hit = lut.reshape(-1, 1) & np.ones((1, nd), bool)
+            if m.diseases is not None:
+                hit &= self.name_in[m.diseases].reshape(1, -1)
+            grid[(grid < 0) & hit] = pi
+        pool: np.ndarray = (
+            grid[self.visit_level, self.c.disease]  # disease -1 reads the last column
+            if by_disease
+            else grid[:, 0][self.visit_level]
+        )
         return pool
 
     def _exclusions(self) -> None:
@@ -915,7 +931,7 @@ def settle_columns(
     complex_parts: list[np.ndarray] = [] if fast else [np.arange(n)]
     for a, b in _chunks(sc.person, chunk) if fast else []:
         idx = np.arange(a, b)
-        rows = _settle_simple(Prepared(compiled, tables, sc.slice(a, b)), idx, out)
+        rows = _settle_simple(Prepared(compiled, tables, sc.slice(a, b)), idx, out, slice(a, b))
         complex_parts.append(idx[rows])
         if progress is not None:
             progress(b - a - rows.size)
@@ -929,9 +945,13 @@ def settle_columns(
     return _result(out, order, tables)
 
 
-def _settle_simple(p: Prepared, dest: np.ndarray, out: _Out) -> np.ndarray:
-    """Settle the chunk's simple people by cumulative sums; return the others' rows."""
-    out.reject[dest] = p.reject
+def _settle_simple(
+    p: Prepared, dest: np.ndarray, out: _Out, span: slice | None = None
+) -> np.ndarray:
+    """Settle the chunk's simple people by cumulative sums; return the others' rows.
+
+    ``span``: the same rows as ``dest`` when they are consecutive (``dest[0]`` on)."""
+    out.reject[dest if span is None else span] = p.reject
     ok = p.reject == REJECT_NONE
     simple = _simple_persons(p)
     simple_rows = np.flatnonzero(simple[p.person_run] & ok)
@@ -947,10 +967,14 @@ def _settle_simple(p: Prepared, dest: np.ndarray, out: _Out) -> np.ndarray:
             simple_rows = simple_rows[keep]
             trial = trial.subset(keep)
         at = dest[simple_rows]
-        out.category[at] = p.cand[simple_rows, 0]
+        # Everyone of a chunk of consecutive rows (the usual case): copies, not scatters.
+        to: np.ndarray | slice = at
+        if span is not None and simple_rows.size == p.n:
+            to = span
+        out.category[to] = p.cand[simple_rows, 0]
         for b in out.present:
-            out.amounts[b][at] = trial.amounts[b]
-        out.fast[at] = True
+            out.amounts[b][to] = trial.amounts[b]
+        out.fast[to] = True
         if out.snap is not None:
             out.snap.from_cumsums(p, simple_rows, at, trial)
     mine = simple[p.person_run]

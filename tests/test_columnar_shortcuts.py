@@ -1,0 +1,179 @@
+"""The shortcuts that make Parquet → Parquet fast give what the plain computation gives.
+
+The check clears a clean column with one reduction before it builds row masks, ranks
+diseases and explodes category lists over the rows that have them only, and the
+settlement table shares one zero Decimal column among the benefits that are zero in a
+part. Each is compared here with the plain computation (docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from jiuzhu.batch_parts import settle_table, write_parquet
+from jiuzhu.domain.engine.batch import AMOUNTS, REJECT_NONE, settle_columns
+from jiuzhu.domain.engine.columns import CATEGORIES
+from jiuzhu.io import settlements_columnar
+from jiuzhu.io.claims_columnar import _codes, from_frame, read_parquet
+from jiuzhu.io.columnar import MONEY, yuan
+from jiuzhu.synth.population import generate, write
+from tests.strategies import compiled
+from tests.test_batch import _frame
+
+
+def _plain_table(
+    claim_id: pl.Series,
+    person_id: pl.Series,
+    policy: str,
+    total: np.ndarray,
+    amounts: dict[str, np.ndarray],
+    grant: np.ndarray,
+    category: np.ndarray,
+) -> pl.DataFrame:
+    """Every money column converted on its own: what the table was before sharing zeros."""
+    paid = sum(amounts.values(), start=np.zeros(total.size, np.int64))
+    money = {"total": total, **amounts, "critical_care_grant": grant, "personal": total - paid}
+    return pl.DataFrame(
+        {
+            "claim_id": claim_id,
+            "person_id": person_id,
+            "policy": pl.Series([policy] * total.size, dtype=pl.Utf8),
+            "category": pl.Series([CATEGORIES[k].value for k in category], dtype=pl.Utf8),
+            **{name: yuan(np.ascontiguousarray(a)) for name, a in money.items()},
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("policy_id", "year"),
+    [("liaocheng-2023", 2023), ("shanxi-2019", 2020), ("hangzhou-2023", 2023)],
+)
+def test_settlement_table_equals_every_column_converted(
+    policy_id: str, year: int, tmp_path: Path
+) -> None:
+    """聊城 lacks several benefits (stride-0 zero columns) and no claim reaches some
+    others; 山西 has the quota and the hospital's share. Small parts make some benefits
+    zero in one part and not in the next."""
+    c = compiled(policy_id)
+    write(generate(c.policy, 800, year, seed=11), str(tmp_path))
+    cc = read_parquet(tmp_path / "claims.parquet")
+    table, rejected = settle_table(c, cc, size=97)
+    res = settle_columns(c, cc.cols)
+    ok = res.reject == REJECT_NONE
+    assert rejected.index.tolist() == np.flatnonzero(~ok).tolist()
+    plain = _plain_table(
+        cc.claim_id.filter(pl.Series(ok)),
+        cc.person_id.filter(pl.Series(ok)),
+        c.policy.id,
+        cc.cols.total[ok],
+        {b.value: np.asarray(res.amounts[b])[ok] for b in AMOUNTS},
+        res.grant[ok],
+        res.category[ok],
+    )
+    assert table.schema == plain.schema
+    assert table.equals(plain)
+    zero_somewhere = [b for b in AMOUNTS if not np.asarray(res.amounts[b]).any()]
+    assert zero_somewhere, "the case should include a benefit that is zero throughout"
+
+
+def test_written_file_reads_back_as_the_table(tmp_path: Path) -> None:
+    """zstd level 1, statistics on: the file is the table, Decimal(14, 2) money included."""
+    c = compiled("liaocheng-2023")
+    write(generate(c.policy, 600, 2023, seed=3), str(tmp_path))
+    cc = read_parquet(tmp_path / "claims.parquet")
+    table, _ = settle_table(c, cc)
+    write_parquet(c, cc, tmp_path / "streamed.parquet", size=101)
+    settlements_columnar.write(table, tmp_path / "whole.parquet")
+    for name in ("streamed.parquet", "whole.parquet"):
+        back = pl.read_parquet(tmp_path / name)
+        assert back.equals(table)
+        assert back.schema["total"] == MONEY
+
+
+def test_a_clean_frame_fails_no_check() -> None:
+    cc = from_frame(_frame([{"claim_id": f"g{i}", "person_id": f"p{i}"} for i in range(5)]))
+    assert cc.errors == []
+    assert cc.row.tolist() == [1, 2, 3, 4, 5]
+
+
+def test_every_shortcut_check_still_finds_its_rows() -> None:
+    """The reductions that clear clean columns must not hide a failing row, at either end
+    of a bound, in a column with nulls, or in an optional column."""
+    frame = _frame(
+        [
+            {"claim_id": "a"},
+            {"claim_id": "b", "hospital_level": 0},
+            {"claim_id": "c", "hospital_level": 4},
+            {
+                "claim_id": "d",
+                "total": -1,
+                "full_self_pay": 0,
+                "partial_self_pay": 0,
+                "policy_scope": -1,
+            },
+            {"claim_id": "e", "other_payments": -5},
+            {"claim_id": "f", "referred": None},
+            {"claim_id": "g", "other_payments": 1_000_001},
+            {"claim_id": "h", "admission_date": dt.date(2023, 5, 2)},
+            {"claim_id": "i", "settlement_date": None},
+        ]
+    )
+    found = sorted((e.line, e.field, e.message) for e in from_frame(frame).errors)
+    fields = [(line, field) for line, field, _ in found]
+    assert (2, "hospital_level") in fields and (3, "hospital_level") in fields
+    assert (4, "total") in fields and (4, "policy_scope") in fields
+    assert (4, "other_payments") in fields  # 0 other payments exceed a negative total
+    assert (5, "other_payments") in fields
+    assert (6, "referred") in fields
+    assert (7, "other_payments") in fields
+    assert (8, "admission_date") in fields
+    assert (9, "settlement_date") in fields
+    assert not [f for f in fields if f[0] == 1]
+    # the null settlement date is one error, not also a late admission
+    assert [f for f in fields if f[0] == 9] == [(9, "settlement_date")]
+
+
+@pytest.mark.parametrize("named", [0.02, 0.5, 0.98])
+def test_disease_codes_are_the_dense_rank_however_many_rows_name_one(named: float) -> None:
+    rng = np.random.default_rng(7)
+    names = np.array(["肺癌", "白血病", "尿毒症", "", "Ⅱ型糖尿病"])
+    values = [str(rng.choice(names)) if rng.random() < named else None for _ in range(2000)]
+    s = pl.Series(values, dtype=pl.Utf8)
+    codes, distinct = _codes(s, s.len())
+    assert distinct == sorted({v for v in values if v is not None})
+    expected = [-1 if v is None else distinct.index(v) for v in values]
+    assert codes.tolist() == expected
+
+
+def test_category_lists_with_mostly_null_rows_give_the_same_spans() -> None:
+    """Rows without a list, with an empty list, with a null element and with two spans."""
+    span = pl.Struct(
+        [
+            pl.Field("category", pl.Utf8),
+            pl.Field("valid_from", pl.Date),
+            pl.Field("valid_to", pl.Date),
+        ]
+    )
+    lists: list[list[dict[str, object] | None] | None] = [None] * 6
+    lists[1] = [{"category": "dibao", "valid_from": dt.date(2023, 1, 1), "valid_to": None}]
+    lists[3] = []
+    lists[4] = [None, {"category": "extreme_poor", "valid_from": None, "valid_to": None}]
+    lists[5] = [
+        {"category": "dibao", "valid_from": None, "valid_to": dt.date(2023, 3, 1)},
+        {"category": "extreme_poor", "valid_from": dt.date(2023, 3, 2), "valid_to": None},
+    ]
+    frame = _frame([{"claim_id": f"c{i}", "person_id": f"p{i}"} for i in range(6)]).drop("category")
+    frame = frame.with_columns(pl.Series("categories", lists, dtype=pl.List(span)))
+    cc = from_frame(frame)
+    assert [(e.line, e.field) for e in cc.errors] == [(4, "categories")]  # the empty list
+    c = cc.cols
+    got = list(zip(c.span_claim.tolist(), c.span_category.tolist(), strict=True))
+    code = {cat.value: k for k, cat in enumerate(CATEGORIES)}
+    dibao, extreme_poor = code["dibao"], code["extreme_poor"]
+    # rows 0, 1, 2, 4, 5 are kept: row 1 → 1, row 4 → 3, row 5 → 4
+    assert got == [(1, dibao), (3, extreme_poor), (4, dibao), (4, extreme_poor)]
