@@ -4,11 +4,11 @@ A child process runs the real service (``POST /settlements`` through FastAPI's
 TestClient) against the test database, with ``jiuzhu.usecases.settle._write`` wrapped so
 that, once the claim, the settlement, the accumulators, the ledger and the audit entry
 are all written inside the transaction (on PostgreSQL by one statement) but before the
-commit, it prints what its own transaction sees and sends itself SIGKILL. No code path in the service exists
-for this test. The parent then checks, on SQLite (rollback journal left behind by the
-dead writer) and on PostgreSQL when configured (connection dropped mid-transaction),
-that nothing of that settlement is visible, and that a retry with the same
-Idempotency-Key settles exactly once with the reference engine's amounts.
+commit, it prints what its own transaction sees and sends itself SIGKILL. No code path
+in the service exists for this test. The parent then checks, on SQLite (rollback
+journal left behind by the dead writer) and on PostgreSQL when configured (connection
+dropped mid-transaction), that nothing of that settlement is visible, and that a retry
+with the same Idempotency-Key settles exactly once with the reference engine's amounts.
 """
 
 from __future__ import annotations

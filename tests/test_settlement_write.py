@@ -115,3 +115,13 @@ def test_a_date_the_hint_cannot_read_is_read_again_once_checked(api: Api) -> Non
         answers.append(r.json()["settlement"])
     assert answers[0]["medical_assistance"] == answers[1]["medical_assistance"]
     assert answers[0]["lines"] == answers[1]["lines"]
+
+
+def test_a_claim_id_that_is_not_text_is_refused_for_a_registered_person(api: Api) -> None:
+    """The reads under the lock take the claim id as sent, before the claim is checked:
+    what is not text must not reach the database (it is refused by the check)."""
+    register(api.app, PERSON, "dibao", "2023-01-01")
+    for n, bad in enumerate(({"a": 1}, [1, 2], 7, None, True)):
+        r = api.settle(inpatient_claim(1, PERSON, claim_id=bad), f"t{n}")
+        assert r.status_code == 422, (bad, r.status_code, r.text)
+        assert "claim_id" in {e["field"] for e in r.json()["errors"]}

@@ -378,7 +378,8 @@ def _locked(
         return Locked(person_id, public_id, context, claim, source, pools, prior, repeated)
     assert id_number is not None
     person_id, context = int(found.person_id), found.context
-    hint = {"year": _year_hint(data), "claim_ref": data.get("claim_id")}
+    ref = data.get("claim_id")  # as sent: only text may reach the database unchecked
+    hint = {"year": _year_hint(data), "claim_ref": ref if isinstance(ref, str) else None}
     rows = conn.execute(
         store.sql.locked_reads,
         {"person_id": person_id, "client_id": caller.client_id, "key": key, **hint},
