@@ -16,7 +16,7 @@ from jiuzhu.storage.models import AuditEntry, SettlementRecord
 from jiuzhu.usecases.tokens import FailureLimit
 from tests.db_fixtures import db_url, make_id
 from tests.service_api import MASKED, PERSON, Api, api, make_api
-from tests.service_helpers import inpatient_claim
+from tests.service_helpers import inpatient_claim, register
 
 __all__ = ["api", "db_url"]
 
@@ -60,6 +60,20 @@ def test_lone_surrogates_and_non_utf8_are_422_in_json(api: Api) -> None:
     assert r.status_code == 422 and "UTF-8" in r.json()["errors"][0]["message"]
     r = post(api, "/settlements", b'{"total": NaN}', **{"Idempotency-Key": "k"})
     assert r.status_code == 422
+
+
+def test_a_nul_in_any_string_is_422_naming_where(api: Api) -> None:
+    """PostgreSQL cannot store NUL in text: refused at the edge on both databases, for a
+    valid claim as for one that would be refused anyway (a 500 on PostgreSQL before)."""
+    register(api.app, PERSON, "dibao", "2023-01-01")
+    for n, over in enumerate(
+        ({"claim_id": "a\x00b"}, {"claim_id": "\x00", "settlement_date": "2099-01-01"},
+         {"disease": "x\x00"}, {"insurance": {"basic_insurance": "0.00\x00"}})
+    ):  # fmt: skip
+        r = api.settle(inpatient_claim(1, PERSON, **over), f"nul{n}")
+        assert r.status_code == 422, (over, r.text)
+        assert "NUL" in r.json()["errors"][0]["message"]
+    assert api.settle(inpatient_claim(1, PERSON), "ok").status_code == 201
 
 
 def test_wrong_content_type_is_415_naming_it(api: Api) -> None:

@@ -125,3 +125,13 @@ def test_a_claim_id_that_is_not_text_is_refused_for_a_registered_person(api: Api
         r = api.settle(inpatient_claim(1, PERSON, claim_id=bad), f"t{n}")
         assert r.status_code == 422, (bad, r.status_code, r.text)
         assert "claim_id" in {e["field"] for e in r.json()["errors"]}
+
+
+def test_a_date_of_other_digits_is_refused_not_a_fault(api: Api) -> None:
+    """``str.isdigit`` holds for superscript and other digits that ``int`` refuses: the
+    year read under the lock takes ASCII digits only, and the check refuses the rest."""
+    register(api.app, PERSON, "dibao", "2023-01-01")
+    for n, day in enumerate(("²⁰²³-01-01", "٢٠٢٣-01-01", "①②③④-01-01")):
+        r = api.settle(inpatient_claim(1, PERSON, settlement_date=day), f"d{n}")
+        assert r.status_code == 422, (day, r.text)
+        assert "settlement_date" in {e["field"] for e in r.json()["errors"]}

@@ -131,23 +131,29 @@ async def _answer_413(send: Send, limit: int) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def _surrogate(value: Any, path: str = "") -> str | None:
-    """The path of the first string (or key) holding a lone surrogate, else None."""
+SURROGATE = "含有无法编码的 Unicode 代理字符（孤立的 \\ud800–\\udfff）"
+NUL = "含有 NUL 字符（\\u0000）：文本中不得含有，数据库也无法保存"
+
+
+def _unstorable(value: Any, path: str = "") -> tuple[str, str] | None:
+    """The path of the first string (or key) that cannot be stored as text, and why: a
+    lone surrogate (not UTF-8) or a NUL (PostgreSQL refuses it in text); else None."""
     if isinstance(value, str):
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            return path or "(body)"
-        return None
+            return path or "(body)", SURROGATE
+        return (path or "(body)", NUL) if "\x00" in value else None
     if isinstance(value, dict):
         for k, v in value.items():
             where = f"{path}.{k}" if path else str(k)
-            if _surrogate(k, where) or (found := _surrogate(v, where)):
-                return _surrogate(k, where) or found
+            found = _unstorable(k, where) or _unstorable(v, where)
+            if found:
+                return found
         return None
     if isinstance(value, list):
         for i, v in enumerate(value):
-            found = _surrogate(v, f"{path}[{i}]")
+            found = _unstorable(v, f"{path}[{i}]")
             if found:
                 return found
     return None
@@ -192,11 +198,9 @@ async def read_json(request: Request, *, exact_decimals: bool = False) -> Any:
         ) from None
     except ValueError as err:  # NaN/Infinity, or an integer too long to convert
         raise Refused(Kind.invalid, "", f"请求体不是合法的 JSON：{str(err)[:80]}") from None
-    where = _surrogate(data)
-    if where is not None:
-        raise Refused(
-            Kind.invalid, where, "含有无法编码的 Unicode 代理字符（孤立的 \\ud800–\\udfff）"
-        )
+    found = _unstorable(data)
+    if found is not None:
+        raise Refused(Kind.invalid, *found)
     return data
 
 

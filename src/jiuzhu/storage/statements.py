@@ -11,10 +11,11 @@ better so.
 On PostgreSQL everything a settlement writes once the engine has settled (the claim,
 the settlement, the year's accumulators, the person's context, the chained audit row)
 is one statement of data-modifying common table expressions (``PG_WRITE``): one round
-trip where there were five, and the audit head's row lock, taken by the last of them,
-is held only for the commit. On SQLite they stay separate statements (one writer holds
-the database anyway); the audit row is then appended by ``usecases/audit.py``
-(``storage/audit_chain.py``).
+trip where there were five, and the audit head's row lock, taken inside that statement
+(the order PostgreSQL runs its parts in is its own), is held only from there to the
+commit: the statement's own time and one round trip. On SQLite they stay separate
+statements (one writer holds the database anyway); the audit row is then appended by
+``usecases/audit.py`` (``storage/audit_chain.py``).
 """
 
 from __future__ import annotations

@@ -343,8 +343,19 @@ def _year_hint(data: dict[str, Any]) -> int | None:
     """The claim's year as its ``settlement_date`` says, before the claim is checked
     (which needs the memberships read with the accumulators); checked after."""
     raw = data.get("settlement_date")
-    if isinstance(raw, str) and len(raw) == 10 and raw[:4].isdigit():
+    if isinstance(raw, str) and len(raw) == 10 and raw[:4].isascii() and raw[:4].isdigit():
         return int(raw[:4])
+    return None  # read again for the checked claim's year (or refused by the check)
+
+
+def _claim_ref_hint(data: dict[str, Any]) -> str | None:
+    """The claim id as sent, for the reads under the lock, before the claim is checked:
+    only what the check could accept reaches the database (text, at most 64 characters,
+    no NUL, which PostgreSQL refuses in text); otherwise None, and the checked claim's id
+    is read again (or the claim is refused by the check)."""
+    raw = data.get("claim_id")
+    if isinstance(raw, str) and 0 < len(raw) <= 64 and "\x00" not in raw:
+        return raw
     return None
 
 
@@ -378,8 +389,7 @@ def _locked(
         return Locked(person_id, public_id, context, claim, source, pools, prior, repeated)
     assert id_number is not None
     person_id, context = int(found.person_id), found.context
-    ref = data.get("claim_id")  # as sent: only text may reach the database unchecked
-    hint = {"year": _year_hint(data), "claim_ref": ref if isinstance(ref, str) else None}
+    hint = {"year": _year_hint(data), "claim_ref": _claim_ref_hint(data)}
     rows = conn.execute(
         store.sql.locked_reads,
         {"person_id": person_id, "client_id": caller.client_id, "key": key, **hint},
