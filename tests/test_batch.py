@@ -311,6 +311,21 @@ def test_a_float_money_column_is_refused(tmp_path: Path) -> None:
     assert "total" in run.stderr and "Decimal" in run.stderr
 
 
+@pytest.mark.parametrize("dtype", [pl.Utf8, pl.Null, pl.List(pl.Utf8)])
+def test_a_categories_column_that_is_not_a_list_of_spans_is_refused(
+    tmp_path: Path, dtype: pl.DataType
+) -> None:
+    """A clear error naming the column, not a traceback from deep in the check."""
+    frame = _frame([{}]).with_columns(pl.lit(None).cast(dtype).alias("categories"))
+    path = tmp_path / "c.parquet"
+    frame.write_parquet(path)
+    for engine in ("batch", "reference"):
+        run = invoke(["settle", "-p", "liaocheng-2023", "-i", str(path), "--engine", engine])
+        assert run.code == 2, (engine, run.stderr)
+        assert "categories" in run.stderr and "列表" in run.stderr
+        assert "Traceback" not in run.stderr
+
+
 def test_parquet_errors_are_the_same_from_both_engines(tmp_path: Path) -> None:
     """Rows the engine rejects (other payments the computed insurance leaves no room for;
     a date before the policy) and a row the reader rejects: the same errors, both engines."""

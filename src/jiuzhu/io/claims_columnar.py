@@ -153,6 +153,14 @@ def _schema(frame: pl.DataFrame) -> None:
             raise ColumnarInputError(
                 f"日期列 {name} 须为日期类型，实际为{type_zh(frame.schema[name])}"
             )
+    listed = frame.schema.get("categories")
+    if listed is not None and not (
+        isinstance(listed, pl.List) and isinstance(listed.inner, pl.Struct)
+    ):
+        raise ColumnarInputError(
+            "类别列 categories 须为列表，每项为含 category、valid_from、valid_to 的结构，"
+            f"实际为{type_zh(listed)}"
+        )
 
 
 _FEN_BOUND = 10**17
