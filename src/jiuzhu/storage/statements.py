@@ -165,6 +165,25 @@ written only when it changed. A repeated claim id or idempotency key fails the w
 statement on its unique constraint (``IntegrityError``), as the separate inserts did."""
 
 
+def _bump(new_ledger: Any) -> Any:
+    """A ledger row inserted, or, when the person has one, its version bumped: the row
+    lock every settlement of the person takes (ADR 9)."""
+    return new_ledger.on_conflict_do_update(
+        index_elements=[ledgers.c.person_id],
+        set_={"version": ledgers.c.version + 1, "updated_at": new_ledger.excluded.updated_at},
+    )
+
+
+def _with_memberships(*selected: Any) -> Select[Any]:
+    """A person's row with their household and one row per membership, oldest first."""
+    return (
+        select(*selected)
+        .outerjoin(households, households.c.id == persons.c.household_id)
+        .outerjoin(memberships, memberships.c.person_id == persons.c.id)
+        .order_by(memberships.c.valid_from, memberships.c.id)
+    )
+
+
 def build(dialect: str) -> SettlementStatements:
     """The statements for ``dialect`` (``postgresql`` or ``sqlite``: both have
     ``INSERT … ON CONFLICT`` and ``RETURNING``)."""
@@ -177,10 +196,7 @@ def build(dialect: str) -> SettlementStatements:
         version=1,
         updated_at=bindparam("now"),
     )
-    lock = new_ledger.on_conflict_do_update(
-        index_elements=[ledgers.c.person_id],
-        set_={"version": ledgers.c.version + 1, "updated_at": new_ledger.excluded.updated_at},
-    ).returning(ledgers.c.context)
+    lock = _bump(new_ledger).returning(ledgers.c.context)
 
     pools = upsert(accumulators)
     pools = pools.on_conflict_do_update(
@@ -223,23 +239,16 @@ def build(dialect: str) -> SettlementStatements:
     new_known = upsert(ledgers).from_select(
         ["person_id", "context", "version", "updated_at"], known
     )
-    lock_known = new_known.on_conflict_do_update(
-        index_elements=[ledgers.c.person_id],
-        set_={"version": ledgers.c.version + 1, "updated_at": new_known.excluded.updated_at},
-    ).returning(ledgers.c.person_id, ledgers.c.context)
+    lock_known = _bump(new_known).returning(ledgers.c.person_id, ledgers.c.context)
 
     return SettlementStatements(
-        registered=select(persons.c.id, persons.c.public_id, households.c.district_code, *columns)
-        .outerjoin(households, households.c.id == persons.c.household_id)
-        .outerjoin(memberships, memberships.c.person_id == persons.c.id)
-        .where(persons.c.id_number == bindparam("id_number"))
-        .order_by(memberships.c.valid_from, memberships.c.id),
+        registered=_with_memberships(
+            persons.c.id, persons.c.public_id, households.c.district_code, *columns
+        ).where(persons.c.id_number == bindparam("id_number")),
         lock_known=lock_known,
-        locked_reads=select(persons.c.public_id, households.c.district_code, *columns, *three)
-        .outerjoin(households, households.c.id == persons.c.household_id)
-        .outerjoin(memberships, memberships.c.person_id == persons.c.id)
-        .where(persons.c.id == bindparam("person_id"))
-        .order_by(memberships.c.valid_from, memberships.c.id),
+        locked_reads=_with_memberships(
+            persons.c.public_id, households.c.district_code, *columns, *three
+        ).where(persons.c.id == bindparam("person_id")),
         new_person=upsert(persons).on_conflict_do_nothing(index_elements=[persons.c.id_number]),
         person_row=select(persons.c.id, persons.c.public_id).where(
             persons.c.id_number == bindparam("id_number")
