@@ -415,16 +415,24 @@ def login(store: Store, username: str, password: str, address: str, limits: Logi
                     last_seen_at=now, expires_at=now + LIFETIME)
             .returning(StaffSession.id)
         ).scalar_one()  # fmt: skip
-        if hasher.check_needs_rehash(user.password_hash):
-            conn.execute(
-                update(StaffUser)
-                .where(StaffUser.id == user.id)
-                .values(password_hash=hasher.hash(password))
-            )
-        conn.execute(delete(AuthFailure).where(AuthFailure.address == account_key(username)))
-        audit.append(conn, actor_name(username), user.role, "user.login",
-                     f"user:{username}", {"address": address[:64]})  # fmt: skip
+        _succeeded(conn, user, username, password, address, "user.login")
     return Login(token, _account(user, sid))
+
+
+def _succeeded(
+    conn: Connection, user: Any, username: str, password: str, address: str, action: str
+) -> None:
+    """What a successful login records: the hash renewed when its parameters are old,
+    the account's failures cleared, the audit row."""
+    if hasher.check_needs_rehash(user.password_hash):
+        conn.execute(
+            update(StaffUser)
+            .where(StaffUser.id == user.id)
+            .values(password_hash=hasher.hash(password))
+        )
+    conn.execute(delete(AuthFailure).where(AuthFailure.address == account_key(username)))
+    audit.append(conn, actor_name(username), user.role, action,
+                 f"user:{username}", {"address": address[:64]})  # fmt: skip
 
 
 def authenticate(
@@ -436,15 +444,7 @@ def authenticate(
     username = username.strip().lower()[:64]
     user = _checked(store, username, password, address, limits)
     with store.engine.begin() as conn:
-        if hasher.check_needs_rehash(user.password_hash):
-            conn.execute(
-                update(StaffUser)
-                .where(StaffUser.id == user.id)
-                .values(password_hash=hasher.hash(password))
-            )
-        conn.execute(delete(AuthFailure).where(AuthFailure.address == account_key(username)))
-        audit.append(conn, actor_name(username), user.role, "user.cli_login",
-                     f"user:{username}", {"address": address[:64]})  # fmt: skip
+        _succeeded(conn, user, username, password, address, "user.cli_login")
     return _account(user)
 
 
