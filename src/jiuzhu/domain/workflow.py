@@ -21,7 +21,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from jiuzhu.domain.policy.params import Sourced, Strict, cite_clauses
+from jiuzhu.domain.policy.model_bases import SourcedModel, StrictModel
+from jiuzhu.domain.policy.params import cite_clauses
 from jiuzhu.domain.states import State as State  # re-exported: the table speaks of it
 
 
@@ -48,16 +49,16 @@ ROLE_ZH = {
 }
 
 
-class StateSpec(Strict):
+class StateSpec(StrictModel):
     name: str
     open: bool
 
 
-class Deadline(Sourced):
+class Deadline(SourcedModel):
     days: int = Field(ge=1, le=365)
 
 
-class Appeal(Sourced):
+class Appeal(SourcedModel):
     """The rights a refusal notice states (晋医保发〔2019〕46号 附件5: "可自收到本决定之日起60日内
     依法提起行政复议，或6个月内向人民法院提起诉讼"), as periods from the day it is received."""
 
@@ -67,7 +68,7 @@ class Appeal(Sourced):
     """行政诉讼: months."""
 
 
-class TransitionSpec(Strict):
+class TransitionSpec(StrictModel):
     name: str
     source: list[State] = Field(default_factory=list, alias="from")
     to: State
@@ -85,7 +86,7 @@ class TransitionSpec(Strict):
         return v
 
 
-class ActionSpec(Strict):
+class ActionSpec(StrictModel):
     """Something done within a state, not a step between states (a paper uploaded, an
     objection recorded, the amount computed): who may do it, and in which states."""
 
@@ -95,7 +96,7 @@ class ActionSpec(Strict):
     clause: str
 
 
-class Workflow(Strict):
+class Workflow(StrictModel):
     """The validated table."""
 
     citation: str

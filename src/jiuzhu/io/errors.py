@@ -17,6 +17,7 @@ ZH_NAMES: dict[str, str] = {
 
 _MESSAGES = {
     "extra_forbidden": "未知或位置不对的字段",
+    "unexpected_keyword_argument": "未知或位置不对的字段",
     "missing": "缺少必填字段",
     "bool_type": "须为 true 或 false",
     "bool_parsing": "须为 true 或 false",
@@ -131,7 +132,7 @@ def describe(err: dict[str, Any]) -> str:
         return f"取值 {err.get('input')!r} 不在允许范围（{ctx.get('expected', '')}）"
     if kind in _MESSAGES:
         msg = _MESSAGES[kind]
-        if kind in ("extra_forbidden",):
+        if kind in ("extra_forbidden", "unexpected_keyword_argument"):
             return msg
         return f"{msg}，得到 {err.get('input')!r}" if kind != "missing" else msg
     return f"{GENERIC}，得到 {err.get('input')!r}"

@@ -9,6 +9,7 @@ A deployment overrides shipped values without editing them: put a file with
 from __future__ import annotations
 
 import copy
+import functools
 import os
 from collections.abc import Iterable, Sequence
 from importlib import resources
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from jiuzhu.domain.engine.rules import CompiledPolicy, RuleError
 from jiuzhu.domain.policy.audit import unsourced, walk
@@ -162,9 +163,16 @@ def apply_set(data: dict[str, Any], assignment: str) -> None:
         node[last] = parsed
 
 
+@functools.cache
+def _policy_reader() -> TypeAdapter[Policy]:
+    """pydantic's validator of a policy file, built from the policy's dataclasses once, when
+    the first file is read (the engine itself never needs it: ADR 20)."""
+    return TypeAdapter(Policy)
+
+
 def build(data: dict[str, Any], source: str) -> Policy:
     try:
-        policy = Policy.model_validate(data)
+        policy = _policy_reader().validate_python(data)
     except ValidationError as err:
         raise PolicyFileError(source, flatten(err)) from err
     missing = unsourced(policy)

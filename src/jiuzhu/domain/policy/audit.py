@@ -7,11 +7,9 @@ nearest enclosing block's; it is assumed if it or any enclosing block says so.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
-from pydantic import BaseModel
-
-from jiuzhu.domain.policy.params import MoneyParam, RateParam, Sourced
+from jiuzhu.domain.policy.params import MoneyParam, RateParam, Sourced, Strict
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +35,8 @@ def walk(
     if isinstance(node, MoneyParam | RateParam):
         yield ParamInfo(path, node, clause, assumed, note)
         return
-    if isinstance(node, BaseModel):
-        for name in type(node).model_fields:
+    if isinstance(node, Strict):
+        for name in _names(node):
             child = getattr(node, name)
             yield from walk(child, f"{path}.{name}" if path else name, clause, assumed, note)
     elif isinstance(node, dict):
@@ -49,7 +47,12 @@ def walk(
             yield from walk(child, f"{path}[{i}]", clause, assumed, note)
 
 
-def unsourced(policy: BaseModel) -> list[str]:
+def _names(node: Strict) -> list[str]:
+    """The fields of a policy file's class, in the order the file's reader reads them."""
+    return [f.name for f in fields(node)]
+
+
+def unsourced(policy: Strict) -> list[str]:
     """Paths of parameters that cite no clause at all."""
     return [info.path for info in walk(policy) if info.clause is None]
 
@@ -87,8 +90,8 @@ def leaves(
     if shown is not None:
         yield path, shown, clause
         return
-    if isinstance(node, BaseModel):
-        for name in type(node).model_fields:
+    if isinstance(node, Strict):
+        for name in _names(node):
             if name in _META:
                 continue
             yield from leaves(getattr(node, name), f"{path}.{name}" if path else name, clause)

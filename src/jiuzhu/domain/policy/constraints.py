@@ -19,13 +19,14 @@ from pydantic import Field, field_validator, model_validator
 from jiuzhu.domain.engine.rules import CompiledPolicy, ResolvedSchedule
 from jiuzhu.domain.money import Fen, apply_rate, format_rate, format_yuan
 from jiuzhu.domain.policy.model import words_without_numbers
-from jiuzhu.domain.policy.params import MoneyParam, RateParam, Strict, cite_clauses
+from jiuzhu.domain.policy.model_bases import StrictModel
+from jiuzhu.domain.policy.params import MoneyParam, RateParam, cite_clauses
 from jiuzhu.domain.vocabulary import Benefit, Category, VisitType
 
 PAYER_ZH = {"province": "省级财政", "city": "市级财政", "county": "县级财政"}
 
 
-class _Base(Strict):
+class _Base(StrictModel):
     id: str
     clause: str
     text: str
@@ -161,7 +162,7 @@ Constraint = Annotated[
 ]
 
 
-class Framework(Strict):
+class Framework(StrictModel):
     id: str
     name: str
     citation: str

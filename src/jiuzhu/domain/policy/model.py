@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
-
+from jiuzhu.domain.policy.checks import Check, Limits, ReadsWhole
 from jiuzhu.domain.policy.params import (
     MoneyParam,
     RateParam,
@@ -69,20 +69,27 @@ class BaseKind(StrEnum):
     """special / illness-poverty assistance decided on review: the year's reasonable cost."""
 
 
+def inpatient_only() -> list[VisitType]:
+    """The default of a referral chain's visit types: inpatient stays."""
+    return [VisitType.inpatient]
+
+
 class DeductibleBasis(StrEnum):
     yearly = "yearly"
     per_claim = "per_claim"
 
 
+@dataclass(frozen=True, kw_only=True)
 class Matcher(Sourced):
     """Which claims fall into a pool: by visit type, optionally level and disease list."""
 
-    visit_types: list[VisitType] = Field(min_length=1)
+    visit_types: Annotated[list[VisitType], Limits(min_length=1)]
     hospital_levels: list[Literal[1, 2, 3]] | None = None
     diseases: str | None = None
     """Name of a disease list in ``diseases``: only claims with a listed disease match."""
 
 
+@dataclass(frozen=True, kw_only=True)
 class SegmentSpec(Strict):
     """A rate up to an upper bound measured above the deductible (``None``: open)."""
 
@@ -90,6 +97,7 @@ class SegmentSpec(Strict):
     rate: RateParam
 
 
+@dataclass(frozen=True, kw_only=True)
 class PoolTerms(Sourced):
     """A schedule's terms for one pool, overriding the schedule's defaults."""
 
@@ -99,66 +107,59 @@ class PoolTerms(Sourced):
     cap: MoneyParam | None = None
     """The pool's own yearly cap (a sub-cap inside the shared cap, 杭州 普通门诊 2万)."""
 
-    @model_validator(mode="after")
-    def _rate_xor_segments(self) -> PoolTerms:
+    def __post_init__(self) -> None:
+        super().__post_init__()
         if self.rate is not None and self.segments is not None:
             raise ValueError("rate 与 segments 只能写一个")
-        return self
 
 
+@dataclass(frozen=True, kw_only=True)
 class Route(Sourced):
     """A schedule sent to the application route (晋医保发〔2019〕46号 三(十一)): the desk pays
     it nothing and says so; an approved application has the engine compute it."""
 
-    text: str
-
-    @field_validator("text")
-    @classmethod
-    def _words(cls, v: str) -> str:
-        words_without_numbers(v)
-        return v
+    text: Annotated[str, Check(words_without_numbers)]
 
 
+@dataclass(frozen=True, kw_only=True)
 class Schedule(PoolTerms):
     """What a benefit pays one group of categories (或 everyone when ``categories`` is absent)."""
 
     categories: list[Category] | None = None
     cap_pools: list[str] | None = None
     """Pools the schedule's ``cap`` is shared over (default: all pools)."""
-    pools: dict[str, PoolTerms] = Field(default_factory=no_entries)
-    limits: dict[str, MoneyParam] = Field(default_factory=no_entries)
+    pools: dict[str, PoolTerms] = field(default_factory=no_entries)
+    limits: dict[str, MoneyParam] = field(default_factory=no_entries)
     """The yearly amount of each of the benefit's sub-limits (``CumulativeBenefit.limits``)."""
     route: Route | None = None
     """Set when the schedule is paid on application only, not at the desk."""
-    text: str | None = None
+    text: Annotated[str | None, Check(words_without_numbers)] = None
     """Whom the schedule is for, in the document's words (no numbers: they are built)."""
 
-    @field_validator("text")
-    @classmethod
-    def _words(cls, v: str | None) -> str | None:
-        return words_without_numbers(v)
 
-
+@dataclass(frozen=True, kw_only=True)
 class Tilt(Sourced):
     """大病保险倾斜: a transformation of the general schedule for named categories."""
 
-    categories: list[Category] = Field(min_length=1)
+    categories: Annotated[list[Category], Limits(min_length=1)]
     deductible_cut: RateParam | None = None
     """Share by which the deductible is lowered ("降低50%")."""
     rate_add: RateParam | None = None
     """Points added to every segment's rate ("提高5个百分点")."""
     remove_cap: bool = False
-    pool_deductibles: dict[str, MoneyParam] = Field(default_factory=no_entries)
+    pool_deductibles: dict[str, MoneyParam] = field(default_factory=no_entries)
     """A pool's deductible replaced outright ("取消特药起付线": 0.00)."""
 
 
+@dataclass(frozen=True, kw_only=True)
 class ReferralChain(Sourced):
     """起付线连续计算: a referred transfer pays only the difference of deductibles."""
 
-    categories: list[Category] = Field(min_length=1)
-    visit_types: list[VisitType] = Field(default_factory=lambda: [VisitType.inpatient])
+    categories: Annotated[list[Category], Limits(min_length=1)]
+    visit_types: list[VisitType] = field(default_factory=inpatient_only)
 
 
+@dataclass(frozen=True, kw_only=True)
 class Limit(Sourced):
     """A sub-limit: a yearly cap on what claims of some visit types in one pool were paid.
 
@@ -169,24 +170,21 @@ class Limit(Sourced):
     """
 
     pool: str
-    visit_types: list[VisitType] = Field(min_length=1)
+    visit_types: Annotated[list[VisitType], Limits(min_length=1)]
 
 
+@dataclass(frozen=True, kw_only=True)
 class Uncovered(Sourced):
     """Visit types a benefit does not pay at the desk, said in the file, not by silence.
 
     晋医保发〔2019〕46号 二(六): the form and amount of 门诊救助 are the city's to set.
     """
 
-    visit_types: list[VisitType] = Field(min_length=1)
-    text: str
-
-    @field_validator("text")
-    @classmethod
-    def _words(cls, v: str | None) -> str | None:
-        return words_without_numbers(v)
+    visit_types: Annotated[list[VisitType], Limits(min_length=1)]
+    text: Annotated[str, Check(words_without_numbers)]
 
 
+@dataclass(frozen=True, kw_only=True)
 class CumulativeBenefit(Sourced):
     """A benefit that is a cumulative piecewise-linear function of a yearly base."""
 
@@ -194,22 +192,17 @@ class CumulativeBenefit(Sourced):
     deductible_basis: DeductibleBasis = DeductibleBasis.yearly
     desk: bool = True
     """False: decided on review, not at the one-stop desk (shown as 0.00 with why)."""
-    review_text: str | None = None
-    pools: dict[str, list[Matcher]] = Field(min_length=1)
+    review_text: Annotated[str | None, Check(words_without_numbers)] = None
+    pools: Annotated[dict[str, list[Matcher]], Limits(min_length=1)]
     """The benefit's bases: claims that accumulate into one yearly base (one F per schedule)."""
-    limits: dict[str, Limit] = Field(default_factory=no_entries)
-    uncovered: list[Uncovered] = Field(default_factory=no_items)
-    schedules: dict[str, Schedule] = Field(min_length=1)
-    tilts: dict[str, Tilt] = Field(default_factory=no_entries)
+    limits: dict[str, Limit] = field(default_factory=no_entries)
+    uncovered: list[Uncovered] = field(default_factory=no_items)
+    schedules: Annotated[dict[str, Schedule], Limits(min_length=1)]
+    tilts: dict[str, Tilt] = field(default_factory=no_entries)
     referral_chain: ReferralChain | None = None
 
-    @field_validator("review_text")
-    @classmethod
-    def _words(cls, v: str | None) -> str | None:
-        return words_without_numbers(v)
-
-    @model_validator(mode="after")
-    def _consistent(self) -> CumulativeBenefit:
+    def __post_init__(self) -> None:
+        super().__post_init__()
         seen: dict[Category, str] = {}
         general = [k for k, s in self.schedules.items() if s.categories is None]
         if len(general) > 1:
@@ -257,38 +250,42 @@ class CumulativeBenefit(Sourced):
             self.deductible_basis is not DeductibleBasis.per_claim
         ):
             raise ValueError("base policy_scope_above_deductible 须配 deductible_basis: per_claim")
-        return self
 
 
+@dataclass(frozen=True, kw_only=True)
 class Disease(Strict):
     name: str
-    icd10: list[str] = Field(default_factory=no_items)
+    icd10: list[str] = field(default_factory=no_items)
     quota: MoneyParam | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
 class DiseaseList(Sourced):
-    items: list[Disease] = Field(min_length=1)
+    items: Annotated[list[Disease], Limits(min_length=1)]
 
 
+@dataclass(frozen=True, kw_only=True)
 class QuotaSchedule(Sourced):
-    categories: list[Category] = Field(min_length=1)
+    categories: Annotated[list[Category], Limits(min_length=1)]
     rate: RateParam
 
 
+@dataclass(frozen=True, kw_only=True)
 class MajorDiseaseQuota(Sourced):
     """山西 重特大疾病单病种最高限额付费: fund, assistance and patient share the quota."""
 
     disease_list: str
     requires_quota_hospital: bool = True
     basic_insurance_rate: RateParam
-    schedules: dict[str, QuotaSchedule] = Field(min_length=1)
+    schedules: Annotated[dict[str, QuotaSchedule], Limits(min_length=1)]
 
 
+@dataclass(frozen=True, kw_only=True)
 class CriticalCareGrant(Sourced):
     """山西 大病关怀救助: a one-off grant per person, not a share of the bill."""
 
     amount: MoneyParam
-    categories: list[Category] = Field(min_length=1)
+    categories: Annotated[list[Category], Limits(min_length=1)]
     disease_list: str
     requires_late_stage: bool = True
 
@@ -298,50 +295,49 @@ class ExclusionKind(StrEnum):
     out_of_area_unfiled = "out_of_area_unfiled"
 
 
+@dataclass(frozen=True, kw_only=True)
 class Exclusion(Sourced):
     kind: ExclusionKind
-    benefits: list[Benefit] = Field(min_length=1)
+    benefits: Annotated[list[Benefit], Limits(min_length=1)]
     categories: list[Category] | None = None
-    text: str
+    text: Annotated[str, Check(words_without_numbers)]
     lifted_on_review: bool = False
     """True: an approved application of the benefit lifts the exclusion (山西 三(十一):
     out-of-area care without 备案 follows the application route)."""
 
-    @field_validator("text")
-    @classmethod
-    def _words(cls, v: str | None) -> str | None:
-        return words_without_numbers(v)
 
-
+@dataclass(frozen=True, kw_only=True)
 class SubsidySchedule(Sourced):
-    categories: list[Category] = Field(min_length=1)
+    categories: Annotated[list[Category], Limits(min_length=1)]
     kind: Literal["full", "fixed"]
     amount: MoneyParam | None = None
     split: dict[str, RateParam] | None = None
     """Who pays the subsidy, e.g. 山西 建档立卡: province 70%, county 30%."""
 
-    @model_validator(mode="after")
-    def _amount(self) -> SubsidySchedule:
+    def __post_init__(self) -> None:
+        super().__post_init__()
         if self.kind == "fixed" and self.amount is None:
             raise ValueError("定额资助 (kind: fixed) 须写 amount")
         if self.kind == "full" and self.amount is not None:
             raise ValueError("全额资助 (kind: full) 不写 amount：资助额即个人缴费额")
         if self.split is not None and sum(r.value for r in self.split.values()) != 10_000:
             raise ValueError("split 各方比例之和须为100%")
-        return self
 
 
+@dataclass(frozen=True, kw_only=True)
 class EnrolmentSubsidy(Sourced):
     premium: MoneyParam
     """The resident's individual premium for the year (个人缴费标准)."""
-    schedules: dict[str, SubsidySchedule] = Field(min_length=1)
+    schedules: Annotated[dict[str, SubsidySchedule], Limits(min_length=1)]
 
 
+@dataclass(frozen=True, kw_only=True)
 class HuiminbaoSubsidy(Sourced):
-    categories: list[Category] = Field(min_length=1)
+    categories: Annotated[list[Category], Limits(min_length=1)]
     amount: MoneyParam
 
 
+@dataclass(frozen=True, kw_only=True)
 class LookBack(Sourced):
     """追溯: costs before an identification that the identification still covers.
 
@@ -354,18 +350,20 @@ class LookBack(Sourced):
     covers no later year).
     """
 
-    months: int = Field(ge=1, le=36)
+    months: Annotated[int, Limits(ge=1, le=36)]
     counts_from: Literal["identification", "application_month"] = "identification"
     period: Literal["natural_year", "identification_year"] = "natural_year"
 
 
+@dataclass(frozen=True, kw_only=True)
 class DocumentSpec(Strict):
     """One paper of an application's checklist."""
 
-    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    key: Annotated[str, Limits(pattern=r"^[a-z][a-z0-9_]*$")]
     name: str
 
 
+@dataclass(frozen=True, kw_only=True)
 class ApplicationKind(Sourced):
     """A kind of application (依申请救助) a document provides for, and what it decides.
 
@@ -382,47 +380,47 @@ class ApplicationKind(Sourced):
     benefit: Benefit | None = None
     applicants: list[Category] | None = None
     """Who may apply, by the categories they hold (None: anyone insured)."""
-    documents: list[DocumentSpec] = Field(min_length=1)
-    states: list[State] = Field(min_length=2)
+    documents: Annotated[list[DocumentSpec], Limits(min_length=1)]
+    states: Annotated[list[State], Limits(min_length=2)]
     once_a_year: bool = False
     """聊城 四(一): 一个年度内不得重复申请."""
     payee: Literal["person", "hospital"] = "person"
 
-    @model_validator(mode="after")
-    def _decides(self) -> ApplicationKind:
+    def __post_init__(self) -> None:
+        super().__post_init__()
         if self.decides == "identification" and self.category is None:
             raise ValueError("认定类申请须写 category")
         if self.decides == "benefit" and self.benefit is None:
             raise ValueError("待遇类申请须写 benefit")
         if self.states[0] is not State.received:
             raise ValueError("申请的第一步须为 received（受理）")
-        return self
 
 
+@dataclass(frozen=True, kw_only=True)
 class Categories(Sourced):
-    precedence: list[Category] = Field(min_length=1)
+    precedence: Annotated[list[Category], Limits(min_length=1)]
     """The categories this policy assists, most favoured first (ties in 就高不重复)."""
-    look_backs: dict[Category, LookBack] = Field(default_factory=no_entries)
+    look_backs: dict[Category, LookBack] = field(default_factory=no_entries)
 
-    @model_validator(mode="after")
-    def _look_backs_assisted(self) -> Categories:
+    def __post_init__(self) -> None:
+        super().__post_init__()
         for cat in self.look_backs:
             if cat not in self.precedence:
                 raise ValueError(f"look_backs.{cat} 不是本政策救助的类别")
-        return self
 
 
+@dataclass(frozen=True, kw_only=True)
 class Effective(Sourced):
     start: dt.date
     end: dt.date | None = None
 
-    @model_validator(mode="after")
-    def _order(self) -> Effective:
+    def __post_init__(self) -> None:
+        super().__post_init__()
         if self.end is not None and self.end < self.start:
             raise ValueError("effective.end 早于 effective.start")
-        return self
 
 
+@dataclass(frozen=True, kw_only=True)
 class Benefits(Strict):
     basic_insurance: CumulativeBenefit
     critical_illness_insurance: CumulativeBenefit
@@ -444,36 +442,38 @@ class Benefits(Strict):
         return out
 
 
-class Policy(Strict):
+def _cite_policy(data: Any) -> Any:
+    """A policy file's clauses with its document's citation before each (``cite_clauses``)."""
+    if isinstance(data, dict) and isinstance(data.get("citation"), str):
+        return cite_clauses(data, data["citation"])
+    return data
+
+
+@dataclass(frozen=True, kw_only=True)
+class Policy(ReadsWhole, Strict):
     """A validated policy file."""
 
-    id: str = Field(pattern=r"^[a-z][a-z0-9-]*-[0-9]{4}$")
+    read_whole = staticmethod(_cite_policy)
+    id: Annotated[str, Limits(pattern=r"^[a-z][a-z0-9-]*-[0-9]{4}$")]
     name: str
     jurisdiction: str
-    citation: str = Field(min_length=2)
+    citation: Annotated[str, Limits(min_length=2)]
     """How the document is cited: its number (杭政办函〔2022〕70号) or short name (聊城实施方案)."""
     document: str
     framework: str | None = None
     effective: Effective
     categories: Categories
-    diseases: dict[str, DiseaseList] = Field(default_factory=no_entries)
+    diseases: dict[str, DiseaseList] = field(default_factory=no_entries)
     benefits: Benefits
-    exclusions: list[Exclusion] = Field(default_factory=no_items)
+    exclusions: list[Exclusion] = field(default_factory=no_items)
     enrolment_subsidy: EnrolmentSubsidy | None = None
     huiminbao_subsidy: HuiminbaoSubsidy | None = None
-    income_reference: dict[str, MoneyParam] = Field(default_factory=no_entries)
+    income_reference: dict[str, MoneyParam] = field(default_factory=no_entries)
     """Per-capita disposable incomes the document ties thresholds to (人均可支配收入)."""
-    applications: dict[str, ApplicationKind] = Field(default_factory=no_entries)
+    applications: dict[str, ApplicationKind] = field(default_factory=no_entries)
 
-    @model_validator(mode="before")
-    @classmethod
-    def _cite(cls, data: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("citation"), str):
-            return cite_clauses(data, data["citation"])
-        return data
-
-    @model_validator(mode="after")
-    def _references(self) -> Policy:
+    def __post_init__(self) -> None:
+        super().__post_init__()
         lists = set(self.diseases)
         refs: list[tuple[str, str]] = []
         for b, ben in self.benefits.cumulative():
@@ -497,7 +497,6 @@ class Policy(Strict):
                 raise ValueError(f"applications.{key}: {kind.category} 不是本政策救助的类别")
             if kind.benefit is not None and getattr(self.benefits, kind.benefit.value) is None:
                 raise ValueError(f"applications.{key}: 本政策没有 {kind.benefit.value}")
-        return self
 
     def in_force(self, day: dt.date) -> bool:
         end = self.effective.end

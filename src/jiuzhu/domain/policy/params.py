@@ -15,11 +15,11 @@ never typed twice and can never disagree with itself.
 from __future__ import annotations
 
 import re
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar
 
 from jiuzhu.domain.money import BasisPoints, Fen, format_rate, format_yuan, parse_rate, parse_yuan
+from jiuzhu.domain.policy.checks import READ_STRICTLY, Check, ReadsWhole
 
 OLD_STYLE_CLAUSE = r"^[0-9]{3}( |$)"
 """The retired form ``000 三(四)1`` (a file number, not the document's): refused."""
@@ -67,37 +67,46 @@ def no_items() -> list[Any]:
     return []
 
 
-class Strict(BaseModel):
-    """Base of every policy-file model: an unknown or misplaced key is an error.
+def clause_shape(v: str | None) -> str | None:
+    """A ``clause`` as a file writes it: the clause number, not blank, not the retired form."""
+    if v is not None and (not v.strip() or re.match(OLD_STYLE_CLAUSE, v)):
+        raise ValueError(
+            f"条款引用应写成文件中的条款号，如 '三(四)1'（文号由 citation 给出），得到 {v!r}"
+        )
+    return v
 
-    The validators are built when a policy is first read (``defer_build``), once for the
-    whole file's schema, rather than for each of these thirty models as it is defined:
-    the same checks and messages, less work on every start (docs/performance.md)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+def assumed_needs_note(assumed: bool, note: str | None) -> None:
+    """A value marked ``assumed`` says where the real one comes from."""
+    if assumed and not note:
+        raise ValueError("assumed: true 的取值必须写明 note（真实取值从何而来）")
 
 
+@dataclass(frozen=True, kw_only=True)
+class Strict:
+    """Base of every class of a policy file: plain frozen data, read strictly.
+
+    An unknown or misplaced key is an error (``READ_STRICTLY``). A class's own checks
+    after its fields are read are its ``__post_init__``, which calls its parent's first
+    (pydantic runs it after the fields, as a model's "after" validator)."""
+
+    __pydantic_config__: ClassVar[dict[str, Any]] = READ_STRICTLY
+
+    def __post_init__(self) -> None:
+        """Nothing to check for the base; subclasses extend it."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Sourced(Strict):
     """Something that can cite a clause and be marked as assumed."""
 
-    clause: str | None = None
+    clause: Annotated[str | None, Check(clause_shape)] = None
     assumed: bool = False
     note: str | None = None
 
-    @field_validator("clause")
-    @classmethod
-    def _clause_shape(cls, v: str | None) -> str | None:
-        if v is not None and (not v.strip() or re.match(OLD_STYLE_CLAUSE, v)):
-            raise ValueError(
-                f"条款引用应写成文件中的条款号，如 '三(四)1'（文号由 citation 给出），得到 {v!r}"
-            )
-        return v
-
-    @model_validator(mode="after")
-    def _assumed_needs_note(self) -> Sourced:
-        if self.assumed and not self.note:
-            raise ValueError("assumed: true 的取值必须写明 note（真实取值从何而来）")
-        return self
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        assumed_needs_note(self.assumed, self.note)
 
 
 def _wrap_scalar(data: Any) -> Any:
@@ -106,46 +115,38 @@ def _wrap_scalar(data: Any) -> Any:
     return {"value": data}
 
 
-class MoneyParam(Sourced):
+def _money(v: Any) -> int:
+    if isinstance(v, int) and not isinstance(v, bool):
+        raise ValueError(f'金额须写成带两位小数的元字符串，如 "{v}.00"，不能写成数字 {v}')
+    if isinstance(v, float):
+        raise ValueError(f'金额须写成带两位小数的元字符串，如 "{v:.2f}"，不能写成数字 {v}')
+    return parse_yuan(v)
+
+
+def _rate(v: Any) -> int:
+    bp = parse_rate(v)
+    if bp > 10_000:
+        raise ValueError(f"比例不能超过100%，得到 {v!r}")
+    return bp
+
+
+@dataclass(frozen=True, kw_only=True)
+class MoneyParam(ReadsWhole, Sourced):
     """An amount in fen, written in the file as a yuan string ``"3000.00"``."""
 
-    value: Fen
-
-    @model_validator(mode="before")
-    @classmethod
-    def _scalar(cls, data: Any) -> Any:
-        return _wrap_scalar(data)
-
-    @field_validator("value", mode="before")
-    @classmethod
-    def _parse(cls, v: Any) -> int:
-        if isinstance(v, int) and not isinstance(v, bool):
-            raise ValueError(f'金额须写成带两位小数的元字符串，如 "{v}.00"，不能写成数字 {v}')
-        if isinstance(v, float):
-            raise ValueError(f'金额须写成带两位小数的元字符串，如 "{v:.2f}"，不能写成数字 {v}')
-        return parse_yuan(v)
+    read_whole = staticmethod(_wrap_scalar)
+    value: Annotated[Fen, Check(_money, before=True)]
 
     def __str__(self) -> str:
         return format_yuan(self.value)
 
 
-class RateParam(Sourced):
+@dataclass(frozen=True, kw_only=True)
+class RateParam(ReadsWhole, Sourced):
     """A rate in basis points, written in the file as ``"70%"``."""
 
-    value: BasisPoints
-
-    @model_validator(mode="before")
-    @classmethod
-    def _scalar(cls, data: Any) -> Any:
-        return _wrap_scalar(data)
-
-    @field_validator("value", mode="before")
-    @classmethod
-    def _parse(cls, v: Any) -> int:
-        bp = parse_rate(v)
-        if bp > 10_000:
-            raise ValueError(f"比例不能超过100%，得到 {v!r}")
-        return bp
+    read_whole = staticmethod(_wrap_scalar)
+    value: Annotated[BasisPoints, Check(_rate, before=True)]
 
     def __str__(self) -> str:
         return format_rate(self.value)
