@@ -98,33 +98,47 @@ def get_policy(ref: str, overrides: list[Path] | None, sets: list[str] | None) -
     """The compiled policy, refusing one that breaks its province framework.
 
     Settling under a city policy below the province's floors would pay people less
-    than the province requires, so it is an error, not a warning.
+    than the province requires, so it is an error, not a warning. A policy read and
+    checked once is kept compiled for the next run (``io/policy_cache``, ADR 21).
     """
+    from jiuzhu.io.policy_cache import kept
+
+    args = (ref, overrides or [], sets or [])
+    compiled = kept(*args) or _read_checked(*args)
+    if compiled.changes:
+        typer.echo(
+            f"注意：政策 {compiled.policy.id} 按调整后的取值使用，与发布的政策文件不同：\n  "
+            + "\n  ".join(compiled.changes),
+            err=True,
+        )
+    return compiled
+
+
+def _read_checked(ref: str, overrides: list[Path], sets: list[str]) -> CompiledPolicy:
+    """The policy read from its files and checked against its framework, then kept."""
+    from jiuzhu.io.policy_cache import keep
     from jiuzhu.io.policy_files import PolicyFileError, load_compiled, load_framework
+    from jiuzhu.io.policy_paths import recording
 
     try:
-        compiled = load_compiled(ref, overrides or [], sets or [])
-        policy = compiled.policy
-        if policy.framework is not None:
-            from jiuzhu.domain.policy.constraints import check
+        with recording() as reading:
+            compiled = load_compiled(ref, overrides, sets)
+            policy = compiled.policy
+            if policy.framework is not None:
+                from jiuzhu.domain.policy.constraints import check
 
-            broken = check(compiled, load_framework(policy.framework))
-            if broken:
-                lines = [f"  {v.constraint}（{v.clause}）{v.text}：{v.detail}" for v in broken]
-                fail(
-                    f"政策 {policy.id} 不符合省级框架 {policy.framework}：\n"
-                    + "\n".join(lines)
-                    + "\n（详见 jiuzhu policy check）"
-                )
-        if compiled.changes:
-            typer.echo(
-                f"注意：政策 {policy.id} 按调整后的取值使用，与发布的政策文件不同：\n  "
-                + "\n  ".join(compiled.changes),
-                err=True,
-            )
-        return compiled
+                broken = check(compiled, load_framework(policy.framework))
+                if broken:
+                    lines = [f"  {v.constraint}（{v.clause}）{v.text}：{v.detail}" for v in broken]
+                    fail(
+                        f"政策 {policy.id} 不符合省级框架 {policy.framework}：\n"
+                        + "\n".join(lines)
+                        + "\n（详见 jiuzhu policy check）"
+                    )
     except PolicyFileError as err:
         fail(f"政策错误：\n{err}")
+    keep(ref, overrides, sets, reading, compiled)
+    return compiled
 
 
 def read_input(path: str) -> list[str]:

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import copy
 import functools
-import os
 from collections.abc import Iterable, Sequence
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,22 +22,17 @@ from jiuzhu.domain.policy.audit import unsourced, walk
 from jiuzhu.domain.policy.model import Policy
 from jiuzhu.domain.policy.names import param_name
 from jiuzhu.io.errors import flatten
+from jiuzhu.io.policy_paths import POLICY_PATH_ENV as POLICY_PATH_ENV
+from jiuzhu.io.policy_paths import PolicyFileError as PolicyFileError
+from jiuzhu.io.policy_paths import find, read_bytes
+from jiuzhu.io.policy_paths import locate as locate
+from jiuzhu.io.policy_paths import search_dirs as search_dirs
+from jiuzhu.io.policy_paths import shipped_dir as shipped_dir
+from jiuzhu.io.policy_paths import shipped_ids as shipped_ids
 
 if TYPE_CHECKING:
     from jiuzhu.domain.policy.constraints import Framework
     from jiuzhu.domain.workflow import Workflow
-
-POLICY_PATH_ENV = "JIUZHU_POLICY_PATH"
-
-
-class PolicyFileError(Exception):
-    """A policy that cannot be used; ``problems`` are (path inside the file, message)."""
-
-    def __init__(self, source: str, problems: Sequence[tuple[str, str]]) -> None:
-        self.source = source
-        self.problems = list(problems)
-        lines = [f"{source}: {path or '(根)'}: {msg}" for path, msg in self.problems]
-        super().__init__("\n".join(lines))
 
 
 class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -73,22 +66,9 @@ _UniqueKeyLoader.yaml_implicit_resolvers = {
 }
 
 
-def shipped_dir() -> Path:
-    return Path(str(resources.files("jiuzhu") / "policies"))
-
-
-def search_dirs() -> list[Path]:
-    extra = [Path(p) for p in os.environ.get(POLICY_PATH_ENV, "").split(os.pathsep) if p]
-    return [*extra, shipped_dir()]
-
-
-def shipped_ids() -> list[str]:
-    return sorted(p.stem for p in shipped_dir().glob("*.yaml"))
-
-
 def read_yaml(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_bytes(path).decode("utf-8")
     except OSError as err:
         raise PolicyFileError(str(path), [("", f"无法读取文件：{err.strerror}")]) from err
     try:
@@ -101,15 +81,6 @@ def read_yaml(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise PolicyFileError(str(path), [("", "政策文件的顶层须为映射")])
     return data
-
-
-def locate(policy_id: str, skip: Path | None = None) -> Path:
-    for d in search_dirs():
-        candidate = d / f"{policy_id}.yaml"
-        if candidate.is_file() and candidate != skip:
-            return candidate
-    known = "、".join(shipped_ids())
-    raise PolicyFileError(policy_id, [("", f"未知的政策 {policy_id!r}（已有：{known}）")])
 
 
 def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -166,7 +137,7 @@ def apply_set(data: dict[str, Any], assignment: str) -> None:
 @functools.cache
 def _policy_reader() -> TypeAdapter[Policy]:
     """pydantic's validator of a policy file, built from the policy's dataclasses once, when
-    the first file is read (the engine itself never needs it: ADR 20)."""
+    the first file is read (the engine itself never needs it: ADR 21)."""
     return TypeAdapter(Policy)
 
 
@@ -258,13 +229,12 @@ def load_compiled(
 def load_framework(framework_id: str) -> Framework:
     from jiuzhu.domain.policy.constraints import Framework
 
-    for d in search_dirs():
-        path = d / "frameworks" / f"{framework_id}.yaml"
-        if path.is_file():
-            try:
-                return Framework.model_validate(read_yaml(path))
-            except ValidationError as err:
-                raise PolicyFileError(str(path), flatten(err)) from err
+    path = find("framework", framework_id)
+    if path is not None:
+        try:
+            return Framework.model_validate(read_yaml(path))
+        except ValidationError as err:
+            raise PolicyFileError(str(path), flatten(err)) from err
     raise PolicyFileError(framework_id, [("framework", f"未知的省级框架 {framework_id!r}")])
 
 

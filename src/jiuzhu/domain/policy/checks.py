@@ -2,7 +2,7 @@
 
 The policy's classes are plain frozen dataclasses, so the engine, and a one-claim
 ``settle`` that finds the policy already compiled, use them without loading pydantic
-(ADR 20, docs/performance.md "Start-up"). When a file is read, pydantic builds its
+(ADR 21, docs/performance.md "Start-up"). When a file is read, pydantic builds its
 validator from the dataclasses' type hints; the markers here, written in
 ``Annotated[...]``, tell it the checks through pydantic's own protocol
 (``__get_pydantic_core_schema__``), so pydantic-core is imported only then and the

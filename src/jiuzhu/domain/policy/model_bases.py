@@ -2,7 +2,7 @@
 
 Those tables are read only by the commands that check a policy against its province or
 run applications, so they stay pydantic models; the policy itself is plain dataclasses
-(``params.Strict``, ADR 20) that the engine uses without pydantic. The same two rules
+(``params.Strict``, ADR 21) that the engine uses without pydantic. The same two rules
 of a policy file hold here: an unknown key is an error, and a value marked assumed says
 where the real one comes from.
 """
