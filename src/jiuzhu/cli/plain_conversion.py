@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from enum import Enum
 from functools import cached_property
 from pathlib import Path
@@ -60,13 +59,20 @@ _DECIMAL = re.compile(r"[+-]?[0-9]{1,18}")
 (pydantic takes some of those and not others; they go to Typer)."""
 
 
-@dataclass(frozen=True)
 class PlainRuntimeParam(RuntimeParam):
     """Typer's runtime param contract, converting with ``convert`` where it is certain and
-    with Typer's own (pydantic) runtime param, built on first need, everywhere else."""
+    with Typer's own (pydantic) runtime param, built on first need, everywhere else.
+
+    Not a dataclass of its own (Typer's ``RuntimeParam`` is a frozen one): making one
+    costs about a millisecond at import, on every ``jiuzhu`` run."""
 
     descriptor: TypeDescriptor
     convert: Convert
+
+    def __init__(self, descriptor: TypeDescriptor, convert: Convert) -> None:
+        super().__init__(parameter_info=descriptor.parameter_info, annotation=descriptor.annotation)
+        object.__setattr__(self, "descriptor", descriptor)  # frozen, as dataclasses set it
+        object.__setattr__(self, "convert", convert)
 
     @cached_property
     def typer_param(self) -> RuntimeParam:
@@ -178,9 +184,7 @@ def plain_runtime_param(descriptor: TypeDescriptor) -> PlainRuntimeParam | None:
         convert = _leaf(annotation, info)
     if convert is None:
         return None
-    return PlainRuntimeParam(
-        parameter_info=info, annotation=annotation, descriptor=descriptor, convert=convert
-    )
+    return PlainRuntimeParam(descriptor, convert)
 
 
 def install(params: Sequence[_click.Parameter]) -> None:
