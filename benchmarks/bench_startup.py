@@ -13,13 +13,19 @@ and each is given as a multiple of the bare interpreter's median from the same r
 - ``jiuzhu settle`` of one claim, JSONL on standard input: what a hospital desk's
   integration runs for each discharge without the service (reference engine, 聊城).
 - ``jiuzhu explain`` of the same claim, as a table in the terminal.
+- ``jiuzhu settle --help``: one command's help (that command's module imported).
+- settle's parameters built and parsed: the ``jiuzhu`` group and ``settle`` built and
+  ``settle -p liaocheng-2023 -i - --engine reference`` parsed (``make_context``), the
+  command not run; what Typer's conversion of the parameters costs (ADR 20).
 - Bytecode as users have it: ``PYTHONDONTWRITEBYTECODE`` is removed from the contenders'
   environment, so the warm-up run writes the ``__pycache__`` of what it imports (as a
   user's first run does, and ``pip install`` at install time); with it set, every module
   of the editable checkout would be compiled from source on every run.
-- with ``--before REV``: ``jiuzhu --help``, the one-claim ``settle`` and ``explain`` of an
-  earlier commit (its ``src/`` unpacked by bench_settle_parquet's ``_before``, run as
-  ``python -m jiuzhu.cli.main`` with this venv).
+- with ``--before REV``: each of the above (but the floor) at an earlier commit (its
+  ``src/`` unpacked by bench_settle_parquet's ``_before``, run as ``python -m
+  jiuzhu.cli.main`` with this venv, on ``PYTHONPATH``).
+- CPU seconds (user + system) of each run are kept beside the wall time: on a shared,
+  loaded machine they move less with the neighbours than the wall time does.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -50,6 +57,20 @@ CLAIM = {
 }
 
 
+SETTLE_ARGS = ["settle", "-p", "liaocheng-2023", "-i", "-", "--engine", "reference"]
+
+PARSE = """
+import sys
+from typer.main import get_command
+from jiuzhu.cli.main import app
+root = get_command(app)
+ctx = root.make_context("jiuzhu", sys.argv[1:])
+name = ctx._protected_args[0]
+root.get_command(ctx, name).make_context(name, ctx.args, parent=ctx)
+"""
+"""Build the group and the command, parse its command line; do not run it."""
+
+
 def _jiuzhu() -> str:
     exe = Path(sys.executable).parent / "jiuzhu"
     if not exe.exists():
@@ -60,7 +81,15 @@ def _jiuzhu() -> str:
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def _time(cmd: list[str], stdin: str) -> float:
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of this process's children waited for so far."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _time(cmd: list[str], stdin: str) -> tuple[float, float]:
+    """Wall and CPU seconds of one run of ``cmd``."""
+    cpu = _children_cpu()
     start = time.perf_counter()
     proc = subprocess.run(
         cmd, input=stdin.encode(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV
@@ -68,7 +97,7 @@ def _time(cmd: list[str], stdin: str) -> float:
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         sys.exit(f"{' '.join(cmd)} exited {proc.returncode}")
-    return elapsed
+    return elapsed, _children_cpu() - cpu
 
 
 def main() -> None:
@@ -82,6 +111,8 @@ def main() -> None:
     contenders: dict[str, tuple[list[str], str]] = {
         "python -c pass": ([sys.executable, "-c", "pass"], ""),
         "jiuzhu --help": ([jiuzhu, "--help"], ""),
+        "jiuzhu settle --help": ([jiuzhu, "settle", "--help"], ""),
+        "settle's parameters parsed": ([sys.executable, "-c", PARSE, *SETTLE_ARGS], ""),
         "jiuzhu settle (one claim)": ([jiuzhu, "settle", "-p", "liaocheng-2023", "-i", "-"], one),
         "jiuzhu explain (one claim)": (
             [jiuzhu, "explain", "-p", "liaocheng-2023", "-i", "-"],
@@ -92,8 +123,11 @@ def main() -> None:
         sys.path.insert(0, str(Path(__file__).parent))
         from bench_settle_parquet import _before
 
-        old = ["env", f"PYTHONPATH={_before(args.before)}", sys.executable, "-m", "jiuzhu.cli.main"]
+        env = ["env", f"PYTHONPATH={_before(args.before)}", sys.executable]
+        old = [*env, "-m", "jiuzhu.cli.main"]
         contenders["jiuzhu --help (before)"] = ([*old, "--help"], "")
+        contenders["jiuzhu settle --help (before)"] = ([*old, "settle", "--help"], "")
+        contenders["settle's parameters parsed (before)"] = ([*env, "-c", PARSE, *SETTLE_ARGS], "")
         contenders["jiuzhu settle (one claim, before)"] = (
             [*old, "settle", "-p", "liaocheng-2023", "-i", "-"],
             one,
@@ -103,17 +137,22 @@ def main() -> None:
             one,
         )
     runs: dict[str, list[float]] = {name: [] for name in contenders}
+    cpus: dict[str, list[float]] = {name: [] for name in contenders}
     for cmd, stdin in contenders.values():  # warm the page cache once
         _time(cmd, stdin)
     load_before = os.getloadavg()
     for _ in range(args.repeat):
         for name, (cmd, stdin) in contenders.items():
-            runs[name].append(_time(cmd, stdin))
+            wall, cpu = _time(cmd, stdin)
+            runs[name].append(wall)
+            cpus[name].append(cpu)
     load_after = os.getloadavg()
     floor = statistics.median(runs["python -c pass"])
+    cpu_floor = statistics.median(cpus["python -c pass"])
     rows = []
     for name, times in runs.items():
         med = statistics.median(times)
+        cpu = statistics.median(cpus[name])
         rows.append(
             {
                 "contender": name,
@@ -122,9 +161,15 @@ def main() -> None:
                 "min_s": min(times),
                 "max_s": max(times),
                 "runs": times,
+                "cpu_median_s": cpu,
+                "cpu_over_python": cpu / cpu_floor,
+                "cpu_runs": cpus[name],
             }
         )
-        print(f"{name:36s} median {med * 1000:7.1f} ms  {med / floor:5.1f}× python -c pass")
+        print(
+            f"{name:40s} median {med * 1000:7.1f} ms  {med / floor:5.1f}× python -c pass"
+            f"   CPU {cpu * 1000:7.1f} ms  {cpu / cpu_floor:5.1f}×"
+        )
     print(f"load average {load_before[0]:.2f} → {load_after[0]:.2f}")
     result = {
         "machine": {

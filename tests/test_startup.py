@@ -111,3 +111,67 @@ def test_one_claim_settle_loads_no_other_command(command: str, uses: set[str]) -
     loaded = set(json.loads(proc.stderr.strip().splitlines()[-1]))
     modules = {entry.target.partition(":")[0] for entry in COMMANDS}
     assert loaded & modules == {f"jiuzhu.cli.{name}_cmd" for name in uses}
+
+
+_PARSE_PROBE = """
+import json, sys
+from typer.main import get_command
+from jiuzhu.cli.main import app
+root = get_command(app)
+ctx = root.make_context("jiuzhu", sys.argv[1:])
+name = ctx._protected_args[0]
+ctx = root.get_command(ctx, name).make_context(name, ctx.args, parent=ctx)
+print(json.dumps({"params": {k: repr(v) for k, v in ctx.params.items()},
+                  "modules": sorted(sys.modules)}))
+"""
+
+
+def test_parsing_settle_imports_no_pydantic() -> None:
+    """Typer converts parameters with pydantic; jiuzhu's simple ones convert without it
+    (ADR 20): building ``settle`` and parsing its command line imports neither pydantic
+    nor Typer's adapters (the command's body may need pydantic; parsing does not)."""
+    args = ["settle", "-p", "liaocheng-2023", "-i", "-", "--engine", "reference"]
+    proc = subprocess.run(
+        [sys.executable, "-c", _PARSE_PROBE, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    out = json.loads(proc.stdout)
+    assert out["params"]["engine"] == "<Engine.reference: 'reference'>"
+    assert out["params"]["policy"] == "'liaocheng-2023'"
+    modules = set(out["modules"])
+    assert "typer._adapters" not in modules
+    assert not {m for m in modules if m.split(".")[0] in ("pydantic", "pydantic_core")}
+
+
+def test_one_claim_settle_builds_no_typer_adapter() -> None:
+    """The whole one-claim ``settle``: its parameters never reach Typer's pydantic adapters."""
+    claim = {
+        "claim_id": "c1",
+        "person_id": "p1",
+        "category": "dibao",
+        "visit_type": "inpatient",
+        "settlement_date": "2023-06-30",
+        "admission_date": "2023-06-20",
+        "hospital_level": 2,
+        "referred": True,
+        "total": "30000.00",
+        "full_self_pay": "1000.00",
+        "partial_self_pay": "2000.00",
+        "policy_scope": "27000.00",
+    }
+    code = _PROBE.replace("sorted(sys.modules)", "sorted(m for m in sys.modules if 'typer' in m)")
+    args = ["settle", "-p", "liaocheng-2023", "-i", "-", "--engine", "reference"]
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        input=json.dumps(claim) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert '"claim_id":"c1"' in proc.stdout, proc.stderr
+    loaded = set(json.loads(proc.stderr.strip().splitlines()[-1]))
+    assert "typer.core" in loaded and "typer._adapters" not in loaded

@@ -8,7 +8,9 @@ columns. So the ``jiuzhu`` group is a ``ChineseGroup``: it renders every help pa
 it catches the parser's errors and says them in Chinese from what the exception holds
 (the option, the parameter, the pydantic error) rather than from its English message.
 Every command under the group is adopted on construction, so the commands themselves
-stay plain Typer. ADR 11 says why this rather than something else.
+stay plain Typer. ADR 11 says why this rather than something else. Being adopted also
+gives a command's simple parameters their conversion without pydantic
+(``jiuzhu.cli.plain_conversion``, ADR 20): every command goes through here.
 
 This leans on Typer's internals (``typer.core``, ``typer._click``); pyproject.toml pins
 the minor version, and tests/test_chinese_cli.py scans every help page and the usage
@@ -30,6 +32,8 @@ from typing import Any
 
 from typer import Abort, _click
 from typer.core import TyperCommand, TyperGroup
+
+from jiuzhu.cli.plain_conversion import PlainParameters
 
 HELP_TEXT = "显示此帮助并退出。"
 OPTIONS = "[选项]"
@@ -326,8 +330,9 @@ def _with_context(err: _click.exceptions.UsageError, ctx: Any) -> None:
         err.cmd = ctx.command
 
 
-class ChineseCommand(TyperCommand):
-    """A command whose help page is Chinese (``help_page``)."""
+class ChineseCommand(PlainParameters, TyperCommand):
+    """A command whose help page is Chinese (``help_page``), and whose simple parameters
+    convert without pydantic (``PlainParameters``, ADR 20)."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         try:
@@ -343,9 +348,10 @@ class ChineseCommand(TyperCommand):
         return usage(ctx)
 
 
-class ChineseGroup(TyperGroup):
+class ChineseGroup(PlainParameters, TyperGroup):
     """The ``jiuzhu`` group: Chinese help for itself and every command under it, and
-    usage errors said in Chinese."""
+    usage errors said in Chinese. Its own ``--help`` converts without pydantic, as the
+    commands' parameters do (``PlainParameters``, ADR 20)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

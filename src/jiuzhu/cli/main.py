@@ -5,9 +5,10 @@ commands are loaded when called (``jiuzhu.cli.lazy``, ADR 19): this module names
 command's module and the line ``jiuzhu --help`` lists for it, and imports none of them.
 The command modules in turn import only Typer at the top; Polars, NumPy, Dask,
 matplotlib, SQLAlchemy, FastAPI, pydantic and rich are imported inside the commands that
-use them (docs/performance.md, "Start-up"; tests/test_startup.py checks it). Help is
-Click's plain text (``rich_markup_mode=None``): Typer's rich help costs more than the
-rest of the start-up together.
+use them (docs/performance.md, "Start-up"; tests/test_startup.py checks it), and
+converting their parameters' values needs no pydantic (``jiuzhu.cli.plain_conversion``,
+ADR 20). Help is Click's plain text (``rich_markup_mode=None``): Typer's rich help costs
+more than the rest of the start-up together.
 """
 
 from __future__ import annotations
