@@ -3,7 +3,9 @@
 Every problem is reported with the line, the claim and the field, and a bad
 claim never stops the good ones: ``parse_lines`` returns both.
 
-The pydantic contract (``io/claim_contract.py``) is imported with the first record.
+A record in the contract's common plain shapes is read without pydantic
+(``io/claim_plain.py``); any other goes through the pydantic contract
+(``io/claim_contract.py``, imported then), which words every error.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from jiuzhu.io.claim_fields import (
     unknown_category,
     unknown_visit,
 )
+from jiuzhu.io.claim_plain import read_plain
 from jiuzhu.io.errors import json_reason
 
 if TYPE_CHECKING:
@@ -85,7 +88,10 @@ def parse_record(data: Any, line: int) -> Claim | list[InputError]:
     """One decoded record: its ``Claim``, or every error in it, each naming the line."""
     if not isinstance(data, dict):
         return [InputError(line, None, "", "每行须为一个 JSON 对象")]
-    from jiuzhu.io.claim_contract import validate  # pydantic: imported when first needed
+    plain = read_plain(data)
+    if plain is not None:
+        return plain
+    from jiuzhu.io.claim_contract import validate  # pydantic: only for the unusual record
 
     result = validate(data)
     if isinstance(result, Claim):
