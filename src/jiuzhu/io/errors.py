@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from jiuzhu.domain.vocabulary import BENEFIT_ZH, CATEGORY_ZH, VISIT_ZH
+
+if TYPE_CHECKING:  # only to name the type: reading a plain claim needs no pydantic
+    from pydantic import ValidationError
 
 ZH_NAMES: dict[str, str] = {
     str(k.value): v for table in (CATEGORY_ZH, VISIT_ZH, BENEFIT_ZH) for k, v in table.items()
