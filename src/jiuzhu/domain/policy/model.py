@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -30,6 +30,7 @@ from jiuzhu.domain.policy.params import (
     cite_clauses,
     no_entries,
     no_items,
+    policy_data,
 )
 from jiuzhu.domain.states import State
 from jiuzhu.domain.vocabulary import Benefit, Category, VisitType
@@ -79,7 +80,7 @@ class DeductibleBasis(StrEnum):
     per_claim = "per_claim"
 
 
-@dataclass(frozen=True, kw_only=True)
+@policy_data
 class Matcher(Sourced):
     """Which claims fall into a pool: by visit type, optionally level and disease list."""
 
@@ -89,7 +90,7 @@ class Matcher(Sourced):
     """Name of a disease list in ``diseases``: only claims with a listed disease match."""
 
 
-@dataclass(frozen=True, kw_only=True)
+@policy_data
 class SegmentSpec(Strict):
     """A rate up to an upper bound measured above the deductible (``None``: open)."""
 
@@ -97,7 +98,7 @@ class SegmentSpec(Strict):
     rate: RateParam
 
 
-@dataclass(frozen=True, kw_only=True)
+@policy_data
 class PoolTerms(Sourced):
     """A schedule's terms for one pool, overriding the schedule's defaults."""
 
@@ -113,7 +114,7 @@ class PoolTerms(Sourced):
             raise ValueError("rate 与 segments 只能写一个")
 
 
-@dataclass(frozen=True, kw_only=True)
+@policy_data
 class Route(Sourced):
     """A schedule sent to the application route (晋医保发〔2019〕46号 三(十一)): the desk pays
     it nothing and says so; an approved application has the engine compute it."""
@@ -121,7 +122,7 @@ class Route(Sourced):
     text: Annotated[str, Check(words_without_numbers)]
 
 
-@dataclass(frozen=True, kw_only=True)
+@policy_data
 class Schedule(PoolTerms):
     """What a benefit pays one group of categories (或 everyone when ``categories`` is absent)."""
 
@@ -137,7 +138,7 @@ class Schedule(PoolTerms):
     """Whom the schedule is for, in the document's words (no numbers: they are built)."""
 
 
-@dataclass(frozen=True, kw_only=True)
+@policy_data
 class Tilt(Sourced):
     """大病保险倾斜: a transformation of the general schedule for named categories."""
 
@@ -151,7 +152,7 @@ class Tilt(Sourced):
     """A pool's deductible replaced outright ("取消特药起付线": 0.00)."""
 
 
-@dataclass(frozen=True, kw_only=True)
+@policy_data
 class ReferralChain(Sourced):
     """起付线连续计算: a referred transfer pays only the difference of deductibles."""
 
@@ -159,7 +160,7 @@ class ReferralChain(Sourced):
     visit_types: list[VisitType] = field(default_factory=inpatient_only)
 
 
-@dataclass(frozen=True, kw_only=True)
+@policy_data
 class Limit(Sourced):
     """A sub-limit: a yearly cap on what claims of some visit types in one pool were paid.
 
@@ -173,7 +174,7 @@ class Limit(Sourced):
     visit_types: Annotated[list[VisitType], Limits(min_length=1)]
 
 
-@dataclass(frozen=True, kw_only=True)
+@policy_data
 class Uncovered(Sourced):
     """Visit types a benefit does not pay at the desk, said in the file, not by silence.
 
@@ -184,7 +185,7 @@ class Uncovered(Sourced):
     text: Annotated[str, Check(words_without_numbers)]
 
 
-@dataclass(frozen=True, kw_only=True)
+@policy_data
 class CumulativeBenefit(Sourced):
     """A benefit that is a cumulative piecewise-linear function of a yearly base."""
 
@@ -252,25 +253,31 @@ class CumulativeBenefit(Sourced):
             raise ValueError("base policy_scope_above_deductible 须配 deductible_basis: per_claim")
 
 
-@dataclass(frozen=True, kw_only=True)
+@policy_data
 class Disease(Strict):
+    """A disease of a list: its name, the ICD-10 codes it covers, its quota if it has one."""
+
     name: str
     icd10: list[str] = field(default_factory=no_items)
     quota: MoneyParam | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@policy_data
 class DiseaseList(Sourced):
+    """A list of diseases a benefit names (病种目录)."""
+
     items: Annotated[list[Disease], Limits(min_length=1)]
 
 
-@dataclass(frozen=True, kw_only=True)
+@policy_data
 class QuotaSchedule(Sourced):
+    """The share of a disease's quota assistance pays for some categories."""
+
     categories: Annotated[list[Category], Limits(min_length=1)]
     rate: RateParam
 
 
-@dataclass(frozen=True, kw_only=True)
+@policy_data
 class MajorDiseaseQuota(Sourced):
     """山西 重特大疾病单病种最高限额付费: fund, assistance and patient share the quota."""
 
@@ -280,7 +287,7 @@ class MajorDiseaseQuota(Sourced):
     schedules: Annotated[dict[str, QuotaSchedule], Limits(min_length=1)]
 
 
-@dataclass(frozen=True, kw_only=True)
+@policy_data
 class CriticalCareGrant(Sourced):
     """山西 大病关怀救助: a one-off grant per person, not a share of the bill."""
 
@@ -295,7 +302,7 @@ class ExclusionKind(StrEnum):
     out_of_area_unfiled = "out_of_area_unfiled"
 
 
-@dataclass(frozen=True, kw_only=True)
+@policy_data
 class Exclusion(Sourced):
     kind: ExclusionKind
     benefits: Annotated[list[Benefit], Limits(min_length=1)]
@@ -306,7 +313,7 @@ class Exclusion(Sourced):
     out-of-area care without 备案 follows the application route)."""
 
 
-@dataclass(frozen=True, kw_only=True)
+@policy_data
 class SubsidySchedule(Sourced):
     categories: Annotated[list[Category], Limits(min_length=1)]
     kind: Literal["full", "fixed"]
@@ -324,20 +331,24 @@ class SubsidySchedule(Sourced):
             raise ValueError("split 各方比例之和须为100%")
 
 
-@dataclass(frozen=True, kw_only=True)
+@policy_data
 class EnrolmentSubsidy(Sourced):
+    """资助参保: the premium and who is subsidised how much."""
+
     premium: MoneyParam
     """The resident's individual premium for the year (个人缴费标准)."""
     schedules: Annotated[dict[str, SubsidySchedule], Limits(min_length=1)]
 
 
-@dataclass(frozen=True, kw_only=True)
+@policy_data
 class HuiminbaoSubsidy(Sourced):
+    """惠民保 premiums paid for some categories."""
+
     categories: Annotated[list[Category], Limits(min_length=1)]
     amount: MoneyParam
 
 
-@dataclass(frozen=True, kw_only=True)
+@policy_data
 class LookBack(Sourced):
     """追溯: costs before an identification that the identification still covers.
 
@@ -355,7 +366,7 @@ class LookBack(Sourced):
     period: Literal["natural_year", "identification_year"] = "natural_year"
 
 
-@dataclass(frozen=True, kw_only=True)
+@policy_data
 class DocumentSpec(Strict):
     """One paper of an application's checklist."""
 
@@ -363,7 +374,7 @@ class DocumentSpec(Strict):
     name: str
 
 
-@dataclass(frozen=True, kw_only=True)
+@policy_data
 class ApplicationKind(Sourced):
     """A kind of application (依申请救助) a document provides for, and what it decides.
 
@@ -396,7 +407,7 @@ class ApplicationKind(Sourced):
             raise ValueError("申请的第一步须为 received（受理）")
 
 
-@dataclass(frozen=True, kw_only=True)
+@policy_data
 class Categories(Sourced):
     precedence: Annotated[list[Category], Limits(min_length=1)]
     """The categories this policy assists, most favoured first (ties in 就高不重复)."""
@@ -409,8 +420,10 @@ class Categories(Sourced):
                 raise ValueError(f"look_backs.{cat} 不是本政策救助的类别")
 
 
-@dataclass(frozen=True, kw_only=True)
+@policy_data
 class Effective(Sourced):
+    """The period a policy is in force (end None: open)."""
+
     start: dt.date
     end: dt.date | None = None
 
@@ -420,7 +433,7 @@ class Effective(Sourced):
             raise ValueError("effective.end 早于 effective.start")
 
 
-@dataclass(frozen=True, kw_only=True)
+@policy_data
 class Benefits(Strict):
     basic_insurance: CumulativeBenefit
     critical_illness_insurance: CumulativeBenefit
@@ -449,7 +462,7 @@ def _cite_policy(data: Any) -> Any:
     return data
 
 
-@dataclass(frozen=True, kw_only=True)
+@policy_data
 class Policy(ReadsWhole, Strict):
     """A validated policy file."""
 

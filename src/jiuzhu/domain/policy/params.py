@@ -15,8 +15,8 @@ never typed twice and can never disagree with itself.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar
+from dataclasses import MISSING, FrozenInstanceError, dataclass, fields
+from typing import Annotated, Any, ClassVar, TypeVar, dataclass_transform
 
 from jiuzhu.domain.money import BasisPoints, Fen, format_rate, format_yuan, parse_rate, parse_yuan
 from jiuzhu.domain.policy.checks import READ_STRICTLY, Check, ReadsWhole
@@ -82,21 +82,75 @@ def assumed_needs_note(assumed: bool, note: str | None) -> None:
         raise ValueError("assumed: true 的取值必须写明 note（真实取值从何而来）")
 
 
-@dataclass(frozen=True, kw_only=True)
+T = TypeVar("T")
+
+
+@dataclass_transform(kw_only_default=True, frozen_default=True)
+def policy_data(cls: type[T]) -> type[T]:
+    """A class of a policy file: a dataclass (its fields are what pydantic reads) whose
+    methods are ``Strict``'s, written once, rather than generated for each class.
+
+    A one-claim ``settle`` defines all thirty classes on every start; the methods a
+    dataclass generates (``__init__``, ``__repr__``, ``__eq__``, frozen ``__setattr__``…)
+    are compiled from source for each class, ~30 ms of a ~170 ms start
+    (docs/performance.md, "Start-up"). pydantic builds instances without ``__init__``
+    and calls ``__post_init__``, as unpickling restores them without ``__setattr__``.
+    """
+    return dataclass(init=False, repr=False, eq=False, kw_only=True)(cls)
+
+
+@policy_data
 class Strict:
     """Base of every class of a policy file: plain frozen data, read strictly.
 
     An unknown or misplaced key is an error (``READ_STRICTLY``). A class's own checks
     after its fields are read are its ``__post_init__``, which calls its parent's first
-    (pydantic runs it after the fields, as a model's "after" validator)."""
+    (pydantic runs it after the fields, as a model's "after" validator). Frozen: an
+    instance's fields cannot be assigned; equal when of one class with equal fields."""
 
     __pydantic_config__: ClassVar[dict[str, Any]] = READ_STRICTLY
+
+    def __init__(self, **values: Any) -> None:
+        for f in fields(self):
+            if f.name in values:
+                value = values.pop(f.name)
+            elif f.default is not MISSING:
+                value = f.default
+            elif f.default_factory is not MISSING:
+                value = f.default_factory()
+            else:
+                raise TypeError(f"{type(self).__name__} 缺少字段 {f.name}")
+            object.__setattr__(self, f.name, value)
+        if values:
+            raise TypeError(f"{type(self).__name__} 没有字段 {'、'.join(values)}")
+        self.__post_init__()
 
     def __post_init__(self) -> None:
         """Nothing to check for the base; subclasses extend it."""
 
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, f.name) for f in fields(self))
 
-@dataclass(frozen=True, kw_only=True)
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash((type(self), self._values()))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self))
+        return f"{type(self).__name__}({shown})"
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+
+@policy_data
 class Sourced(Strict):
     """Something that can cite a clause and be marked as assumed."""
 
@@ -130,7 +184,7 @@ def _rate(v: Any) -> int:
     return bp
 
 
-@dataclass(frozen=True, kw_only=True)
+@policy_data
 class MoneyParam(ReadsWhole, Sourced):
     """An amount in fen, written in the file as a yuan string ``"3000.00"``."""
 
@@ -141,7 +195,7 @@ class MoneyParam(ReadsWhole, Sourced):
         return format_yuan(self.value)
 
 
-@dataclass(frozen=True, kw_only=True)
+@policy_data
 class RateParam(ReadsWhole, Sourced):
     """A rate in basis points, written in the file as ``"70%"``."""
 
