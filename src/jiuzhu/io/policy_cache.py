@@ -24,7 +24,6 @@ import json
 import os
 import pickle
 import stat
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -146,6 +145,8 @@ def keep(
     folder = cache_dir()
     if folder is None:
         return
+    import tempfile  # only when keeping (~2 ms of imports a hit need not pay)
+
     entry = (FORMAT, reading.searches, reading.files, compiled)
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
