@@ -300,6 +300,23 @@ def test_a_bad_field_rejects_only_that_claim(
     assert_claim_rejected(run, field, fragment)
 
 
+@pytest.mark.parametrize(
+    ("changes", "field", "fragment"),
+    [
+        ({"visit_type": "c1\udfff"}, "visit_type", "未知的就医类型「c1\\udfff」"),
+        ({"category": "x\ud800"}, "category", "未知的救助对象类别「x\\ud800」"),
+    ],
+)
+def test_a_lone_surrogate_is_quoted_and_the_rest_settle(
+    changes: dict[str, Any], field: str, fragment: str
+) -> None:
+    """JSON can spell a lone surrogate (``"\\udfff"``) that no text can hold: quoting it in
+    the message once crashed the whole batch (UnicodeEncodeError while wording the error)."""
+    lines = json.dumps(GOOD) + "\n" + json.dumps(bad_claim(**changes)) + "\n"
+    run = invoke(["settle", "--policy", POLICY, "--input", "-"], lines)
+    assert_claim_rejected(run, field, fragment)
+
+
 def test_a_bad_claim_before_the_good_one_does_not_stop_it() -> None:
     run = settle(POLICY, [bad_claim(total="60000.0"), GOOD])
     assert_claim_rejected(run, "total", "应为保留两位小数的元", line=1)

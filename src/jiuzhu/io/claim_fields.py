@@ -61,16 +61,22 @@ def split_mismatch(total: int, parts: int) -> str:
     )
 
 
+def shown(value: object) -> str:
+    """A value as a message quotes it; a lone surrogate (JSON can spell ``"\\udfff"``, no
+    text can hold it) escaped, so the message itself can always be written."""
+    return str(value).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def unknown_category(value: object) -> str:
     return (
-        f"未知的救助对象类别「{value}」"
+        f"未知的救助对象类别「{shown(value)}」"
         "（可用类别名称如 特困人员、低保对象，简称如 低保，或标识符，见 docs/glossary.md）"
     )
 
 
 def unknown_visit(value: object) -> str:
     return (
-        f"未知的就医类型「{value}」（可用：住院、门诊慢特病、普通门诊、大病保险特药，或其标识符）"
+        f"未知的就医类型「{shown(value)}」（可用：住院、门诊慢特病、普通门诊、大病保险特药，或其标识符）"
     )
 
 
