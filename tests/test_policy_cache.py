@@ -182,3 +182,25 @@ def test_old_entries_are_pruned(cache: Path) -> None:
             compiled = load_compiled("liaocheng-2023", [], [])
         policy_cache.keep("liaocheng-2023", [], [f"x={i}"], reading, compiled)
     assert len(list(cache.glob("policy-*.pickle"))) == policy_cache.KEEP
+
+
+def test_no_home_directory_means_no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A service account may have no home: the policy is then read from its files."""
+    monkeypatch.delenv("JIUZHU_CACHE_DIR", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+
+    def no_home() -> Path:
+        raise RuntimeError("no home")
+
+    monkeypatch.setattr(Path, "home", no_home)
+    assert policy_cache.cache_dir() is None
+    assert policy_cache.kept("liaocheng-2023", [], []) is None
+    assert settle("liaocheng-2023", [CLAIM]).code == 0
+
+
+def test_the_cache_lives_under_the_users_cache_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("JIUZHU_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert policy_cache.cache_dir() == tmp_path / "jiuzhu"

@@ -48,7 +48,12 @@ def cache_dir() -> Path | None:
     configured = os.environ.get(CACHE_DIR_ENV)
     if configured is not None:
         return Path(configured) if configured else None
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except (RuntimeError, KeyError):  # no home directory (a service's account): no cache
+            return None
     return Path(base) / "jiuzhu"
 
 
@@ -117,8 +122,8 @@ def kept(ref: str, overrides: Sequence[str | Path], sets: Sequence[str]) -> Comp
     folder = cache_dir()
     if folder is None:
         return None
-    path = folder / f"policy-{_key(ref, overrides, sets)}.pickle"
     try:
+        path = folder / f"policy-{_key(ref, overrides, sets)}.pickle"
         if not (_owned(folder) and _owned(path)):
             return None
         entry = _DomainOnly(io.BytesIO(path.read_bytes())).load()
@@ -158,7 +163,7 @@ def keep(
             out.write(data)
         os.replace(tmp, folder / f"policy-{_key(ref, overrides, sets)}.pickle")
         _prune(folder)
-    except (OSError, pickle.PicklingError):
+    except Exception:  # a cache that cannot be written is no error: the next run reads the files
         return
 
 
