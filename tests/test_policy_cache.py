@@ -136,6 +136,82 @@ def test_a_planted_pickle_runs_nothing(
     assert policy_cache.kept("liaocheng-2023", [], []) is not None
 
 
+def _global(module: str, name: str) -> bytes:
+    return b"c" + module.encode() + b"\n" + name.encode() + b"\n"
+
+
+def _text(value: str) -> bytes:
+    data = value.encode()
+    return b"X" + len(data).to_bytes(4, "little") + data
+
+
+def test_a_dotted_name_cannot_walk_to_a_function(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Protocol 4 resolves dotted names, so ``module`` + ``np.….attrgetter`` once reached
+    ``eval`` through a class's ``__init__.__globals__`` (found by a review)."""
+    _keep()
+    [entry] = cache.glob("policy-*.pickle")
+    boom = tmp_path / "boom"
+    batch = "jiuzhu.domain.engine.batch"
+    caller = _global(batch, "np._core.arrayprint.operator.methodcaller")
+    payload = (
+        b"\x80\x04"
+        + caller
+        + _text("get")
+        + _text("eval")
+        + b"\x86R"
+        + caller
+        + _text("get")
+        + _text("__builtins__")
+        + b"\x86R"
+        + _global(batch, "np._core.arrayprint.operator.attrgetter")
+        + _text("__init__.__globals__")
+        + b"\x85R"
+        + _global("jiuzhu.domain.engine.rules", "CompiledPolicy")
+        + b"\x85R\x85R\x85R"
+        + _text(f"__import__('os').system('touch {boom}')")
+        + b"\x85R."
+    )
+    entry.write_bytes(payload)
+    assert policy_cache.kept("liaocheng-2023", [], []) is None
+    assert not boom.exists()
+    for module, name in [
+        (batch, "np._core.arrayprint.operator.attrgetter"),
+        ("jiuzhu.domain.engine.rules", "CompiledPolicy.__init__"),
+        ("jiuzhu.domain.engine.rules", "resolve"),  # a function, not a class
+        ("jiuzhu.domain.engine.rules", "Claim"),  # a class imported there, defined elsewhere
+        ("os", "system"),
+    ]:
+        entry.write_bytes(b"\x80\x04" + _global(module, name) + b".")
+        assert policy_cache.kept("liaocheng-2023", [], []) is None, (module, name)
+
+
+def test_another_spelling_of_a_policy_file_is_read_as_that_spelling(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading follows the path as given (a file found again through a link to it is not
+    itself), so a kept entry must not serve another spelling (found by a review: ten
+    levels of ``extends`` were refused through a link and served from the cache)."""
+    first, chain, links = tmp_path / "d", tmp_path / "p", tmp_path / "e"
+    for d in (first, chain, links):
+        d.mkdir()
+    monkeypatch.setenv("JIUZHU_POLICY_PATH", f"{first}{os.pathsep}{chain}")
+    (first / "a0.yaml").write_text("extends: a0\n", encoding="utf-8")  # the next a0: chain's
+    (chain / "a0.yaml").write_text("extends: a2\n", encoding="utf-8")
+    for i in range(2, 8):
+        (chain / f"a{i}.yaml").write_text(f"extends: a{i + 1}\n", encoding="utf-8")
+    (chain / "a8.yaml").write_text("extends: liaocheng-2023\n", encoding="utf-8")
+    (links / "a0.yaml").symlink_to(first / "a0.yaml")
+    direct = settle(str(first / "a0.yaml"), [CLAIM])
+    assert direct.code == 0, direct.stderr  # and kept
+    linked = settle(str(links / "a0.yaml"), [CLAIM])
+    assert linked.code != 0 and "extends 嵌套过深" in linked.stderr  # finds itself once more
+    monkeypatch.setenv("JIUZHU_CACHE_DIR", "")
+    assert settle(str(links / "a0.yaml"), [CLAIM]) == linked
+    assert settle(str(first / "a0.yaml"), [CLAIM]) == direct
+
+
 def test_an_entry_others_can_write_is_not_trusted(cache: Path) -> None:
     _keep()
     [entry] = cache.glob("policy-*.pickle")

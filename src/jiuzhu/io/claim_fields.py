@@ -75,7 +75,10 @@ def unknown_category(value: object) -> str:
 
 
 def unknown_visit(value: object) -> str:
-    return f"未知的就医类型「{shown(value)}」（可用：住院、门诊慢特病、普通门诊、大病保险特药，或其标识符）"
+    return (
+        f"未知的就医类型「{shown(value)}」"
+        "（可用：住院、门诊慢特病、普通门诊、大病保险特药，或其标识符）"
+    )
 
 
 BOTH_CATEGORIES = "须给出 category 或 categories 之一（且只给一个）"

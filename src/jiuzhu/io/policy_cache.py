@@ -57,9 +57,20 @@ def cache_dir() -> Path | None:
     return Path(base) / "jiuzhu"
 
 
+_LIBRARIES = ("pydantic", "pydantic_core", "yaml")
+"""The libraries that read policy files: an upgrade of one is a change of the code."""
+
+
 def _code_stamp() -> list[tuple[str, int, int]]:
+    import importlib.util
+
     package = Path(__file__).resolve().parent.parent
     stamp = []
+    for library in _LIBRARIES:
+        spec = importlib.util.find_spec(library)  # found, not imported
+        if spec is not None and spec.origin:
+            st = os.stat(spec.origin)
+            stamp.append((library, st.st_size, st.st_mtime_ns))
     for part in _CODE:
         where = package / part
         files = sorted(where.rglob("*.py")) if where.is_dir() else [where]
@@ -71,11 +82,13 @@ def _code_stamp() -> list[tuple[str, int, int]]:
 
 def _key(ref: str, overrides: Sequence[str | Path], sets: Sequence[str]) -> str:
     """The entry's name: the arguments as given and resolved, the search path, the code."""
-    resolved_ref = str(Path(ref).resolve()) if ref.endswith((".yaml", ".yml")) else ref
+    # absolute, but spelled as given: reading follows the spelling (a file found again
+    # through a link to it is not skipped as itself), so another spelling is another entry
+    given_ref = os.path.abspath(ref) if ref.endswith((".yaml", ".yml")) else ref
     parts = [
         FORMAT,
-        resolved_ref,
-        [str(Path(o).resolve()) for o in overrides],
+        given_ref,
+        [os.path.abspath(o) for o in overrides],
         list(sets),
         os.environ.get(POLICY_PATH_ENV, ""),
         _code_stamp(),
@@ -83,15 +96,45 @@ def _key(ref: str, overrides: Sequence[str | Path], sets: Sequence[str]) -> str:
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
 
 
+_MODULES = frozenset(
+    {
+        "jiuzhu.domain.engine.rules",
+        "jiuzhu.domain.piecewise",
+        "jiuzhu.domain.policy.model",
+        "jiuzhu.domain.policy.params",
+        "jiuzhu.domain.states",
+        "jiuzhu.domain.vocabulary",
+    }
+)
+"""The modules whose classes a compiled policy is made of."""
+
+
 class _DomainOnly(pickle.Unpickler):
-    """Builds the domain's classes and dates, nothing else (no function can be called)."""
+    """Builds a compiled policy's classes and dates, nothing else.
+
+    Only a class defined in one of ``_MODULES`` (by its plain name: a dotted name could
+    walk from a module to anything it imports) that is a dataclass, an enumeration or the
+    compiled policy itself; so nothing but their constructors can be called."""
 
     def find_class(self, module: str, name: str) -> Any:
         if module == "datetime" and name == "date":
             return super().find_class(module, name)
-        if module.startswith("jiuzhu.domain."):
+        if module in _MODULES and "." not in name:
+            import dataclasses
+            import enum
+
+            from jiuzhu.domain.engine.rules import CompiledPolicy
+
             found = super().find_class(module, name)
-            if isinstance(found, type):
+            if (
+                isinstance(found, type)
+                and found.__module__ == module
+                and (
+                    dataclasses.is_dataclass(found)
+                    or issubclass(found, enum.Enum)
+                    or found is CompiledPolicy
+                )
+            ):
                 return found
         raise pickle.UnpicklingError(f"{module}.{name}")
 
@@ -155,6 +198,8 @@ def keep(
     entry = (FORMAT, reading.searches, reading.files, compiled)
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if folder.stat().st_uid == os.getuid():
+            folder.chmod(0o700)  # made group-writable (umask 002, by hand): ours again
         if not _owned(folder):
             return
         data = pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
