@@ -378,6 +378,10 @@ def test_duplicate_claim_id_rejects_the_second_and_settles_the_first() -> None:
         pytest.param(json.dumps([GOOD]), "每行须为一个 JSON 对象", id="json-list"),
         pytest.param('"c2"', "每行须为一个 JSON 对象", id="json-string"),
         pytest.param("null", "每行须为一个 JSON 对象", id="json-null"),
+        # Python's decoder refuses these with ValueError and RecursionError, which once
+        # ended the whole batch with a traceback (found by a review)
+        pytest.param('{"total": ' + "9" * 5000 + "}", "数字过长", id="integer-of-5000-digits"),
+        pytest.param("[" * 100_000 + "]" * 100_000, "嵌套过深", id="nested-100000-deep"),
     ],
 )
 def test_a_line_that_is_not_a_claim_object(text: str, fragment: str) -> None:

@@ -116,3 +116,12 @@ def test_unknown_policy_lists_known_ones() -> None:
     with pytest.raises(PolicyFileError) as err:
         load_policy("nowhere-2020")
     assert "liaocheng-2023" in str(err.value)
+
+
+def test_a_policy_file_that_is_not_utf8_is_refused_in_words(tmp_path: Path) -> None:
+    """Once a UnicodeDecodeError traceback (found by a review)."""
+    path = tmp_path / "gbk.yaml"
+    path.write_bytes("id: 聊城\n".encode("gbk"))
+    with pytest.raises(PolicyFileError) as err:
+        load_policy(str(path))
+    assert err.value.problems == [("", "文件不是 UTF-8 编码（第 5 个字节起无法解码）")]

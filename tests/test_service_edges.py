@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from jiuzhu.storage.models import AuditEntry, SettlementRecord
 from jiuzhu.usecases.tokens import FailureLimit
 from tests.db_fixtures import db_url, make_id
+from tests.english import english_words
 from tests.service_api import MASKED, PERSON, Api, api, make_api
 from tests.service_helpers import inpatient_claim, register
 
@@ -60,6 +61,20 @@ def test_lone_surrogates_and_non_utf8_are_422_in_json(api: Api) -> None:
     assert r.status_code == 422 and "UTF-8" in r.json()["errors"][0]["message"]
     r = post(api, "/settlements", b'{"total": NaN}', **{"Idempotency-Key": "k"})
     assert r.status_code == 422
+
+
+def test_bodies_python_cannot_decode_are_422_in_chinese(api: Api) -> None:
+    """An integer of more than 4300 digits (ValueError, with Python's English words) and
+    nesting deeper than the stack (RecursionError, once a 500): refused, said in Chinese."""
+    for body, said in (
+        (b'{"total": ' + b"9" * 5000 + b"}", "数字过长"),
+        (b"[" * 100_000 + b"]" * 100_000, "嵌套过深"),
+        (b'{"total": Infinity}', "不是合法的 JSON 数值：Infinity"),
+    ):
+        r = post(api, "/settlements", body, **{"Idempotency-Key": "k"})
+        assert r.status_code == 422, r.text
+        message = r.json()["errors"][0]["message"]
+        assert said in message and not english_words(message, also={"Infinity"}), message
 
 
 def test_a_nul_in_any_string_is_422_naming_where(api: Api) -> None:

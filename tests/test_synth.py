@@ -85,3 +85,9 @@ def test_a_synthetic_year_settles_without_errors() -> None:
     assert run.code == 0, run.stderr[:2000]
     assert len(run.records) == data.claims.height
     assert any(r["major_disease_quota"] != "0.00" for r in run.records)
+
+
+def test_a_negative_seed_is_a_usage_error(tmp_path: Path) -> None:
+    """Once a ValueError traceback from NumPy's generator (found by a review)."""
+    run = invoke(["synth", "-p", "hangzhou-2023", "-o", str(tmp_path / "x"), "--seed", "-1"])
+    assert run.code == 2 and "--seed 的取值无效：须不小于 0" in run.stderr

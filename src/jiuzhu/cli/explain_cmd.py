@@ -9,7 +9,6 @@ registry holds it by, or the line of the claims file that gave it.
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -141,7 +140,7 @@ def _read(input: str) -> tuple[dict[int, Any], list[InputError]]:
     (a line that is not JSON, a table cell that is not 是/否)."""
     from jiuzhu.io.claims import InputError
     from jiuzhu.io.claims_table import is_table
-    from jiuzhu.io.errors import json_reason
+    from jiuzhu.io.errors import JsonLineError, read_json_line
 
     if input != "-" and is_table(input):
         from jiuzhu.io.claims_table import ClaimsTableError, read_records
@@ -157,9 +156,9 @@ def _read(input: str) -> tuple[dict[int, Any], list[InputError]]:
         if not line.strip():
             continue
         try:
-            records[n] = json.loads(line)
-        except json.JSONDecodeError as err:
-            errors.append(InputError(n, None, "", json_reason(err)))
+            records[n] = read_json_line(line)
+        except JsonLineError as err:
+            errors.append(InputError(n, None, "", err.reason))
     return records, errors
 
 

@@ -403,11 +403,13 @@ def _from_table(
 
 
 def _decoded(text: list[str]) -> list[Any]:
+    from jiuzhu.io.errors import JsonLineError, read_json_line
+
     out = []
     for line in text:
         try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:
+            out.append(read_json_line(line))
+        except JsonLineError:
             continue  # parse_lines reports it
     return out
 

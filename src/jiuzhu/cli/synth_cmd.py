@@ -17,7 +17,10 @@ def synth(
     people: Annotated[int, typer.Option("--people", "-n", min=1, help="人数")] = 10_000,
     year: Annotated[int, typer.Option("--year", "-y", help="结算年度")] = 2023,
     out: Annotated[Path, typer.Option("--out", "-o", help="输出目录")] = Path("synth"),
-    seed: Annotated[int, typer.Option("--seed", help="随机数的起点：取值相同则生成的文件相同")] = 1,
+    seed: Annotated[
+        int,
+        typer.Option("--seed", min=0, help="随机数的起点（非负整数）：取值相同则生成的文件相同"),
+    ] = 1,
 ) -> None:
     """生成合成人口（户、地区、救助类别及有效期）和一年的单据，写为 Parquet。"""
     from jiuzhu.io.oserrors import reason

@@ -10,7 +10,6 @@ A record in the contract's common plain shapes is read without pydantic
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -27,7 +26,7 @@ from jiuzhu.io.claim_fields import (
     unknown_visit,
 )
 from jiuzhu.io.claim_plain import read_plain
-from jiuzhu.io.errors import json_reason
+from jiuzhu.io.errors import JsonLineError, read_json_line
 
 if TYPE_CHECKING:
     from jiuzhu.io.claim_contract import ClaimIn
@@ -117,9 +116,9 @@ def parse_lines(lines: Iterable[str], complete: Callable[[Any], Any] | None = No
         if not text.strip():
             continue
         try:
-            decoded.append((n, json.loads(text)))
-        except json.JSONDecodeError as err:
-            errors.append(InputError(n, None, "", json_reason(err)))
+            decoded.append((n, read_json_line(text)))
+        except JsonLineError as err:
+            errors.append(InputError(n, None, "", err.reason))
     parsed = parse_records(decoded, complete)
     parsed.errors = sorted(errors + parsed.errors, key=lambda e: e.line)
     return parsed

@@ -162,3 +162,29 @@ def json_reason(err: json.JSONDecodeError) -> str:
     """Why a line is not JSON, in Chinese, with the column (the decoder speaks English)."""
     reason = next((zh for en, zh in _JSON_REASONS if err.msg.startswith(en)), "格式不对")
     return f"不是合法的 JSON：{reason}（第 {err.colno} 列）"
+
+
+TOO_DEEP = "不是可读取的 JSON：嵌套过深"
+TOO_LONG = "不是可读取的 JSON：数字过长（整数至多 4300 位）"
+
+
+class JsonLineError(ValueError):
+    """A line that is not a JSON value we can read; ``reason`` says why, in Chinese."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def read_json_line(text: str) -> Any:
+    """One line of JSON, or ``JsonLineError``: besides malformed text, Python's decoder
+    refuses an integer of more than 4300 digits (ValueError) and runs out of stack on
+    deep nesting (RecursionError); each is one bad line, never the end of a batch."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise JsonLineError(json_reason(err)) from None
+    except RecursionError:
+        raise JsonLineError(TOO_DEEP) from None
+    except ValueError:
+        raise JsonLineError(TOO_LONG) from None

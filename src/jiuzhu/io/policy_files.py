@@ -71,6 +71,9 @@ def read_yaml(path: Path) -> dict[str, Any]:
         text = read_bytes(path).decode("utf-8")
     except OSError as err:
         raise PolicyFileError(str(path), [("", f"无法读取文件：{err.strerror}")]) from err
+    except UnicodeDecodeError as err:
+        where = f"第 {err.start + 1} 个字节起无法解码"
+        raise PolicyFileError(str(path), [("", f"文件不是 UTF-8 编码（{where}）")]) from err
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as err:

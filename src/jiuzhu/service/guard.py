@@ -159,8 +159,12 @@ def _unstorable(value: Any, path: str = "") -> tuple[str, str] | None:
     return None
 
 
+class NotJsonNumber(ValueError):
+    """NaN or Infinity in a body: Python's decoder takes them, JSON has no such numbers."""
+
+
 def _no_constants(name: str) -> Any:
-    raise ValueError(f"不是合法的 JSON 数值：{name}")
+    raise NotJsonNumber(f"不是合法的 JSON 数值：{name}")
 
 
 def is_json(content_type: str) -> bool:
@@ -196,8 +200,11 @@ async def read_json(request: Request, *, exact_decimals: bool = False) -> Any:
             "",
             f"请求体不是合法的 JSON：{err.msg}（第 {err.lineno} 行第 {err.colno} 列）",
         ) from None
-    except ValueError as err:  # NaN/Infinity, or an integer too long to convert
-        raise Refused(Kind.invalid, "", f"请求体不是合法的 JSON：{str(err)[:80]}") from None
+    except RecursionError:
+        raise Refused(Kind.invalid, "", "请求体不是可读取的 JSON：嵌套过深") from None
+    except ValueError as err:  # NaN/Infinity (our words), or an integer too long (Python's)
+        said = str(err) if isinstance(err, NotJsonNumber) else "数字过长（整数至多 4300 位）"
+        raise Refused(Kind.invalid, "", f"请求体不是合法的 JSON：{said}") from None
     found = _unstorable(data)
     if found is not None:
         raise Refused(Kind.invalid, *found)
