@@ -289,13 +289,24 @@ class _Columns:
             .replace_strict(visit_codes, default=-1, return_dtype=pl.Int8)
             .fill_null(-1)
         )
-        exprs["level"] = pl.col("hospital_level").cast(pl.Int64, strict=False)
+        # Int8 as the engine keeps it: a level outside -128..127 becomes null, then -1,
+        # and fails the 1..3 check as it would have as a wider integer.
+        exprs["level"] = pl.col("hospital_level").cast(pl.Int8, strict=False)
         for name in ("settlement_date", "admission_date"):
             exprs[name] = pl.col(name).cast(pl.Int32)
         converted = frame.select(*[e.alias(k) for k, e in exprs.items()])
         self.nulls: dict[str, np.ndarray] = {}
         self.values: dict[str, np.ndarray] = {}
+        # The money columns without nulls (all of them, in a clean file) come out as one
+        # block, each a contiguous column of it: one copy of the file's row groups
+        # instead of one per column (each column is in as many chunks as row groups).
+        whole = [name for name in money if not converted[name].null_count()]
+        if len(whole) > 1:
+            block = converted.select(whole).to_numpy(order="fortran")
+            self.values |= {name: block[:, k] for k, name in enumerate(whole)}
         for name in converted.columns:
+            if name in self.values:
+                continue
             s = converted[name]
             if s.null_count():
                 self.nulls[name] = s.is_null().to_numpy()
@@ -500,9 +511,13 @@ def from_frame(frame: pl.DataFrame) -> ColumnarClaims:
             claim_id, person_id = claim_id.gather(good), person_id.gather(good)
             disease = None if disease is None else disease.gather(good)
             person_codes, (dcodes, dnames) = _person_codes(person_id), _codes(disease, good.size)
-    remap = np.full(n, -1, np.int64)
-    remap[good] = np.arange(good.size)
-    keep = remap[spans[0]] >= 0
+    # Every span's claim stays at its row when no row is bad (the usual case).
+    span_claim, keep = spans[0], slice(None)
+    if not every:
+        remap = np.full(n, -1, np.int64)
+        remap[good] = np.arange(good.size)
+        kept = remap[spans[0]] >= 0
+        span_claim, keep = remap[spans[0][kept]], kept
 
     def arr(name: str) -> np.ndarray:
         a = w[name]
@@ -513,7 +528,7 @@ def from_frame(frame: pl.DataFrame) -> ColumnarClaims:
         visit=arr("visit"),
         settle_day=arr("settlement_date"),
         admit_day=arr("admission_date"),
-        level=arr("level").astype(np.int8),
+        level=arr("level").astype(np.int8, copy=False),
         referred=arr("referred"),
         total=arr("total"),
         policy_scope=arr("policy_scope"),
@@ -527,7 +542,7 @@ def from_frame(frame: pl.DataFrame) -> ColumnarClaims:
         out_of_area_filed=arr("out_of_area_filed"),
         quota_hospital=arr("quota_hospital"),
         late_stage=arr("late_stage"),
-        span_claim=remap[spans[0][keep]],
+        span_claim=span_claim,
         span_category=spans[1][keep],
         span_from=spans[2][keep],
         span_to=spans[3][keep],
