@@ -177,3 +177,67 @@ def test_category_lists_with_mostly_null_rows_give_the_same_spans() -> None:
     dibao, extreme_poor = code["dibao"], code["extreme_poor"]
     # rows 0, 1, 2, 4, 5 are kept: row 1 → 1, row 4 → 3, row 5 → 4
     assert got == [(1, dibao), (3, extreme_poor), (4, dibao), (4, extreme_poor)]
+
+
+LEVELS: dict[str, tuple[pl.DataType, list[object]]] = {
+    "Int8": (pl.Int8(), [1, 2, 3, 0, 4, 127, -1, -128, None]),
+    "Int16": (pl.Int16(), [1, 2, 3, 0, 128, 300, -129, 255, None]),
+    "Int64": (pl.Int64(), [3, 1, 2**40, -(2**40), 2**8 + 2, None]),
+    "UInt64": (pl.UInt64(), [2, 2**64 - 1, 2**63, 258, 0, None]),
+    "String": (pl.Utf8(), ["1", "2", "3", "02", "300", "x", "", None]),
+}
+
+
+@pytest.mark.parametrize("kind", list(LEVELS))
+def test_hospital_levels_beyond_int8_fail_as_any_level_outside_1_to_3(kind: str) -> None:
+    """The level is read as Int8 (what the engine keeps): a value too wide for it becomes
+    null and fails, as every level but 1, 2 and 3 fails when read as a wider integer."""
+    dtype, levels = LEVELS[kind]
+    rows: list[dict[str, object]] = [
+        {"claim_id": f"c{i}", "person_id": f"p{i}"} for i in range(len(levels))
+    ]
+    frame = _frame(rows).with_columns(pl.Series("hospital_level", levels, dtype=dtype))
+    wide = frame["hospital_level"].cast(pl.Int64, strict=False).to_list()
+    cc = from_frame(frame)
+    failing = [e.line for e in cc.errors if e.field == "hospital_level"]
+    assert failing == [i + 1 for i, v in enumerate(wide) if v not in (1, 2, 3)]
+    assert {e.message for e in cc.errors} == {"须为 1、2、3 级医院"}
+    assert cc.cols.level.dtype == np.int8
+    assert cc.cols.level.tolist() == [v for v in wide if v in (1, 2, 3)]
+
+
+def test_money_with_a_null_in_one_column_converts_the_others_as_one_block() -> None:
+    """Columns without nulls come out of one block, the one with a null on its own: the
+    same fen as converting each column alone, and the null row reported."""
+    rng = np.random.default_rng(5)
+    n = 50
+    scope = rng.integers(0, 10**7, n)
+    full, partial = rng.integers(0, 10**6, n), rng.integers(0, 10**6, n)
+    other = rng.integers(0, 10**5, n)
+    frame = _frame([{"claim_id": f"c{i}", "person_id": f"p{i}"} for i in range(n)])
+    frame = frame.with_columns(
+        yuan(scope + full + partial).alias("total"),
+        yuan(full).alias("full_self_pay"),
+        yuan(partial).alias("partial_self_pay"),
+        yuan(scope).alias("policy_scope"),
+        yuan(other).alias("other_payments"),
+    )
+    frame = pl.concat([frame.slice(0, 10), frame.slice(10)])  # two chunks, as row groups give
+    nulled = frame.with_columns(
+        pl.when(pl.int_range(n) == 7)
+        .then(None)
+        .otherwise(pl.col("policy_scope"))
+        .alias("policy_scope")
+    )
+    cc = from_frame(nulled)
+    assert [(e.line, e.field) for e in cc.errors if e.message == "不能为空"] == [
+        (8, "policy_scope")
+    ]
+    keep = np.arange(n) != 7
+    c = cc.cols
+    assert c.total.tolist() == (scope + full + partial)[keep].tolist()
+    assert c.policy_scope.tolist() == scope[keep].tolist()
+    assert c.other.tolist() == other[keep].tolist()
+    whole = from_frame(frame).cols
+    assert whole.total.tolist() == (scope + full + partial).tolist()
+    assert whole.other.tolist() == other.tolist()
