@@ -9,6 +9,7 @@ part. Each is compared here with the plain computation (docs/performance.md).
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,8 @@ import pytest
 
 from jiuzhu.batch_parts import settle_table, write_parquet
 from jiuzhu.domain.engine.batch import AMOUNTS, REJECT_NONE, settle_columns
-from jiuzhu.domain.engine.columns import CATEGORIES
+from jiuzhu.domain.engine.columns import CATEGORIES, ClaimColumns
+from jiuzhu.domain.engine.rules import CompiledPolicy
 from jiuzhu.io import settlements_columnar
 from jiuzhu.io.claims_columnar import _codes, from_frame, read_parquet
 from jiuzhu.io.columnar import MONEY, yuan
@@ -241,3 +243,45 @@ def test_money_with_a_null_in_one_column_converts_the_others_as_one_block() -> N
     whole = from_frame(frame).cols
     assert whole.total.tolist() == (scope + full + partial).tolist()
     assert whole.other.tolist() == other.tolist()
+
+
+@pytest.mark.parametrize("count", [0, 1, 7, 40, 120, 400])
+def test_taking_few_claims_finds_the_spans_a_map_over_every_claim_finds(count: int) -> None:
+    """``take`` looks a few claims' spans up in the sorted index (the rejections of a job)
+    and maps every claim for many: both give the spans a plain loop gives."""
+    c = compiled("liaocheng-2023")
+    cols = read_parquet_claims(c, 1000)
+    rng = np.random.default_rng(count)
+    index = rng.permutation(len(cols))[:count]
+    got = cols.take(index)
+    where = {int(claim): k for k, claim in enumerate(index)}
+    plain = [
+        (where[int(claim)], int(cat), int(lo), int(hi))
+        for claim, cat, lo, hi in zip(
+            cols.span_claim, cols.span_category, cols.span_from, cols.span_to, strict=True
+        )
+        if int(claim) in where
+    ]
+    assert (
+        list(
+            zip(
+                got.span_claim.tolist(),
+                got.span_category.tolist(),
+                got.span_from.tolist(),
+                got.span_to.tolist(),
+                strict=True,
+            )
+        )
+        == plain
+    )
+    assert got.total.tolist() == cols.total[index].tolist()
+    assert count < 120 or len(plain) > 0
+
+
+def read_parquet_claims(c: CompiledPolicy, persons: int) -> ClaimColumns:
+    """A synthetic year's claims as checked columns (many with category spans)."""
+    with tempfile.TemporaryDirectory() as folder:
+        write(generate(c.policy, persons, 2023, seed=2), folder)
+        cols = read_parquet(Path(folder) / "claims.parquet").cols
+    assert cols.span_claim.size > 50
+    return cols
