@@ -285,3 +285,38 @@ def read_parquet_claims(c: CompiledPolicy, persons: int) -> ClaimColumns:
         cols = read_parquet(Path(folder) / "claims.parquet").cols
     assert cols.span_claim.size > 50
     return cols
+
+
+def test_empty_and_long_ids_are_found_as_the_plain_checks_find_them() -> None:
+    """The byte lengths are found once per column and cleared by their minimum and
+    maximum: a null, an empty or a too long id still fails, and a 64-character id of
+    Chinese characters (192 bytes) does not."""
+    ids: list[str | None] = ["a", "", None, "x" * 64, "x" * 65, "救" * 64, "救" * 65, "b"]
+    people: list[str | None] = ["p", "p", "p", "", None, "人" * 65, "q" * 64, "r"]
+    diseases: list[str | None] = [None, "肺癌" * 50, "肺癌" * 50 + "癌", None, "", None, None, None]
+    frame = _frame([{} for _ in ids]).with_columns(
+        pl.Series("claim_id", ids, dtype=pl.Utf8),
+        pl.Series("person_id", people, dtype=pl.Utf8),
+        pl.Series("disease", diseases, dtype=pl.Utf8),
+    )
+    found = sorted((e.line, e.field, e.message) for e in from_frame(frame).errors)
+
+    def plain(
+        values: list[str | None], field: str, limit: int, empty: bool
+    ) -> list[tuple[int, str, str]]:
+        out: list[tuple[int, str, str]] = []
+        for i, v in enumerate(values):
+            if empty and not v:
+                out.append((i + 1, field, "不能为空"))
+            elif v is not None and len(v) > limit:
+                out.append((i + 1, field, f"长度不能超过 {limit} 个字符"))
+        return out
+
+    expected = [
+        *plain(ids, "claim_id", 64, True),
+        *plain(people, "person_id", 64, True),
+        *plain(diseases, "disease", 100, False),
+    ]
+    assert found == sorted(expected)
+    clean = _frame([{"claim_id": f"c{i}", "person_id": "救" * 64} for i in range(3)])
+    assert from_frame(clean).errors == []

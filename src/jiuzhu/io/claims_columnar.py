@@ -322,6 +322,7 @@ class _Columns:
             else:
                 self.values[name] = np.zeros(self.n, bool)
         self.has = {name: name in frame.columns for name in OPTIONAL_MONEY}
+        self.lengths: dict[str, pl.Series] = {}
         other = self.values.get("other_payments")
         self.values["other"] = other if other is not None else np.zeros(self.n, np.int64)
         bi_given = self.given("basic_insurance")
@@ -347,16 +348,27 @@ class _Columns:
     def text(self, name: str) -> pl.Series:
         return self.frame[name].cast(pl.Utf8, strict=False)
 
+    def _bytes(self, name: str) -> pl.Series:
+        """Each row's text length in bytes, found once for both checks on the column."""
+        found = self.lengths.get(name)
+        if found is None:
+            found = self.lengths[name] = self.text(name).str.len_bytes()
+        return found
+
     def longer(self, name: str, limit: int) -> np.ndarray | None:
         """Rows whose text is longer than ``limit`` characters (bytes first: cheaper)."""
-        s = self.text(name)
-        if not bool((s.str.len_bytes() > limit).any()):
+        longest = self._bytes(name).max()
+        if not isinstance(longest, int) or longest <= limit:
             return None
-        return _some((s.str.len_chars() > limit).fill_null(False).to_numpy())
+        return _some((self.text(name).str.len_chars() > limit).fill_null(False).to_numpy())
 
-    def empty(self, name: str) -> np.ndarray:
-        s = self.text(name)
-        return (s.is_null() | (s.str.len_bytes() == 0)).fill_null(True).to_numpy()
+    def empty(self, name: str) -> np.ndarray | None:
+        """Rows whose text is null or empty (None, after two reductions, when none is)."""
+        s, size = self.text(name), self._bytes(name)
+        shortest = size.min()
+        if s.null_count() == 0 and isinstance(shortest, int) and shortest > 0:
+            return None
+        return _some((s.is_null() | (size == 0)).fill_null(True).to_numpy())
 
 
 def _checks(w: _Columns, optional_money: list[str], repeat: np.ndarray) -> list[_Check]:
@@ -368,7 +380,7 @@ def _checks(w: _Columns, optional_money: list[str], repeat: np.ndarray) -> list[
     """
     out: list[_Check] = []
     for name in ("claim_id", "person_id"):
-        out.append(_Check(name, _some(w.empty(name)), "不能为空"))
+        out.append(_Check(name, w.empty(name), "不能为空"))
         out.append(_Check(name, w.longer(name, 64), "长度不能超过 64 个字符"))
     out.append(_Check("claim_id", _some(repeat), "重复的 claim_id（与前面的行相同）"))
 
@@ -399,7 +411,8 @@ def _checks(w: _Columns, optional_money: list[str], repeat: np.ndarray) -> list[
         out.append(_Check(name, _below(w[name], 0), "金额不能为负数"))
         out.append(_Check(name, _above(w[name], MAX_CLAIM_FEN - 1), bound))
     total, scope = w["total"], w["policy_scope"]
-    parts = w["full_self_pay"] + w["partial_self_pay"] + scope
+    parts = w["full_self_pay"] + w["partial_self_pay"]
+    parts += scope
 
     def total_message(at: np.ndarray) -> list[str]:
         return [split_mismatch(int(t), int(s)) for t, s in zip(total[at], parts[at], strict=True)]
