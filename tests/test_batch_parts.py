@@ -29,6 +29,20 @@ def test_parts_never_split_a_person() -> None:
     assert parts(np.array([], dtype=np.int64)) == []
 
 
+def test_parts_are_of_about_equal_length_the_last_one_too() -> None:
+    """The last part is written after every other has settled: it is as short as the
+    others, not what is left over (10,500 claims in parts of at most 1,000 are eleven
+    parts of about 955, not ten of 1,000 and one of 500)."""
+    runs = np.random.default_rng(3).integers(1, 5, 5000)
+    person = np.repeat(np.arange(runs.size), runs)[:10_500]
+    cut = parts(person, size=1000)
+    lengths = [b - a for a, b in cut]
+    assert len(cut) == 11 and sum(lengths) == person.size
+    assert max(lengths) - min(lengths) <= 8  # a cut moves to a person's first claim
+    for start, _ in cut:
+        assert start == 0 or person[start] != person[start - 1]
+
+
 @pytest.mark.parametrize(("policy_id", "year"), [("shanxi-2019", 2020), ("hangzhou-2023", 2023)])
 def test_parts_equal_the_whole(policy_id: str, year: int, tmp_path: Path) -> None:
     c = compiled(policy_id)

@@ -9,6 +9,7 @@ part. Each is compared here with the plain computation (docs/performance.md).
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,8 @@ import pytest
 
 from jiuzhu.batch_parts import settle_table, write_parquet
 from jiuzhu.domain.engine.batch import AMOUNTS, REJECT_NONE, settle_columns
-from jiuzhu.domain.engine.columns import CATEGORIES
+from jiuzhu.domain.engine.columns import CATEGORIES, ClaimColumns
+from jiuzhu.domain.engine.rules import CompiledPolicy
 from jiuzhu.io import settlements_columnar
 from jiuzhu.io.claims_columnar import _codes, from_frame, read_parquet
 from jiuzhu.io.columnar import MONEY, yuan
@@ -177,3 +179,144 @@ def test_category_lists_with_mostly_null_rows_give_the_same_spans() -> None:
     dibao, extreme_poor = code["dibao"], code["extreme_poor"]
     # rows 0, 1, 2, 4, 5 are kept: row 1 → 1, row 4 → 3, row 5 → 4
     assert got == [(1, dibao), (3, extreme_poor), (4, dibao), (4, extreme_poor)]
+
+
+LEVELS: dict[str, tuple[pl.DataType, list[object]]] = {
+    "Int8": (pl.Int8(), [1, 2, 3, 0, 4, 127, -1, -128, None]),
+    "Int16": (pl.Int16(), [1, 2, 3, 0, 128, 300, -129, 255, None]),
+    "Int64": (pl.Int64(), [3, 1, 2**40, -(2**40), 2**8 + 2, None]),
+    "UInt64": (pl.UInt64(), [2, 2**64 - 1, 2**63, 258, 0, None]),
+    "String": (pl.Utf8(), ["1", "2", "3", "02", "300", "x", "", None]),
+}
+
+
+@pytest.mark.parametrize("kind", list(LEVELS))
+def test_hospital_levels_beyond_int8_fail_as_any_level_outside_1_to_3(kind: str) -> None:
+    """The level is read as Int8 (what the engine keeps): a value too wide for it becomes
+    null and fails, as every level but 1, 2 and 3 fails when read as a wider integer."""
+    dtype, levels = LEVELS[kind]
+    rows: list[dict[str, object]] = [
+        {"claim_id": f"c{i}", "person_id": f"p{i}"} for i in range(len(levels))
+    ]
+    frame = _frame(rows).with_columns(pl.Series("hospital_level", levels, dtype=dtype))
+    wide = frame["hospital_level"].cast(pl.Int64, strict=False).to_list()
+    cc = from_frame(frame)
+    failing = [e.line for e in cc.errors if e.field == "hospital_level"]
+    assert failing == [i + 1 for i, v in enumerate(wide) if v not in (1, 2, 3)]
+    assert {e.message for e in cc.errors} == {"须为 1、2、3 级医院"}
+    assert cc.cols.level.dtype == np.int8
+    assert cc.cols.level.tolist() == [v for v in wide if v in (1, 2, 3)]
+
+
+def test_money_with_a_null_in_one_column_converts_the_others_as_one_block() -> None:
+    """Columns without nulls come out of one block, the one with a null on its own: the
+    same fen as converting each column alone, and the null row reported."""
+    rng = np.random.default_rng(5)
+    n = 50
+    scope = rng.integers(0, 10**7, n)
+    full, partial = rng.integers(0, 10**6, n), rng.integers(0, 10**6, n)
+    other = rng.integers(0, 10**5, n)
+    frame = _frame([{"claim_id": f"c{i}", "person_id": f"p{i}"} for i in range(n)])
+    frame = frame.with_columns(
+        yuan(scope + full + partial).alias("total"),
+        yuan(full).alias("full_self_pay"),
+        yuan(partial).alias("partial_self_pay"),
+        yuan(scope).alias("policy_scope"),
+        yuan(other).alias("other_payments"),
+    )
+    frame = pl.concat([frame.slice(0, 10), frame.slice(10)])  # two chunks, as row groups give
+    nulled = frame.with_columns(
+        pl.when(pl.int_range(n) == 7)
+        .then(None)
+        .otherwise(pl.col("policy_scope"))
+        .alias("policy_scope")
+    )
+    cc = from_frame(nulled)
+    assert [(e.line, e.field) for e in cc.errors if e.message == "不能为空"] == [
+        (8, "policy_scope")
+    ]
+    keep = np.arange(n) != 7
+    c = cc.cols
+    assert c.total.tolist() == (scope + full + partial)[keep].tolist()
+    assert c.policy_scope.tolist() == scope[keep].tolist()
+    assert c.other.tolist() == other[keep].tolist()
+    whole = from_frame(frame).cols
+    assert whole.total.tolist() == (scope + full + partial).tolist()
+    assert whole.other.tolist() == other.tolist()
+
+
+@pytest.mark.parametrize("count", [0, 1, 7, 40, 120, 400])
+def test_taking_few_claims_finds_the_spans_a_map_over_every_claim_finds(count: int) -> None:
+    """``take`` looks a few claims' spans up in the sorted index (the rejections of a job)
+    and maps every claim for many: both give the spans a plain loop gives."""
+    c = compiled("liaocheng-2023")
+    cols = read_parquet_claims(c, 1000)
+    rng = np.random.default_rng(count)
+    index = rng.permutation(len(cols))[:count]
+    got = cols.take(index)
+    where = {int(claim): k for k, claim in enumerate(index)}
+    plain = [
+        (where[int(claim)], int(cat), int(lo), int(hi))
+        for claim, cat, lo, hi in zip(
+            cols.span_claim, cols.span_category, cols.span_from, cols.span_to, strict=True
+        )
+        if int(claim) in where
+    ]
+    assert (
+        list(
+            zip(
+                got.span_claim.tolist(),
+                got.span_category.tolist(),
+                got.span_from.tolist(),
+                got.span_to.tolist(),
+                strict=True,
+            )
+        )
+        == plain
+    )
+    assert got.total.tolist() == cols.total[index].tolist()
+    assert count < 120 or len(plain) > 0
+
+
+def read_parquet_claims(c: CompiledPolicy, persons: int) -> ClaimColumns:
+    """A synthetic year's claims as checked columns (many with category spans)."""
+    with tempfile.TemporaryDirectory() as folder:
+        write(generate(c.policy, persons, 2023, seed=2), folder)
+        cols = read_parquet(Path(folder) / "claims.parquet").cols
+    assert cols.span_claim.size > 50
+    return cols
+
+
+def test_empty_and_long_ids_are_found_as_the_plain_checks_find_them() -> None:
+    """The byte lengths are found once per column and cleared by their minimum and
+    maximum: a null, an empty or a too long id still fails, and a 64-character id of
+    Chinese characters (192 bytes) does not."""
+    ids: list[str | None] = ["a", "", None, "x" * 64, "x" * 65, "救" * 64, "救" * 65, "b"]
+    people: list[str | None] = ["p", "p", "p", "", None, "人" * 65, "q" * 64, "r"]
+    diseases: list[str | None] = [None, "肺癌" * 50, "肺癌" * 50 + "癌", None, "", None, None, None]
+    frame = _frame([{} for _ in ids]).with_columns(
+        pl.Series("claim_id", ids, dtype=pl.Utf8),
+        pl.Series("person_id", people, dtype=pl.Utf8),
+        pl.Series("disease", diseases, dtype=pl.Utf8),
+    )
+    found = sorted((e.line, e.field, e.message) for e in from_frame(frame).errors)
+
+    def plain(
+        values: list[str | None], field: str, limit: int, empty: bool
+    ) -> list[tuple[int, str, str]]:
+        out: list[tuple[int, str, str]] = []
+        for i, v in enumerate(values):
+            if empty and not v:
+                out.append((i + 1, field, "不能为空"))
+            elif v is not None and len(v) > limit:
+                out.append((i + 1, field, f"长度不能超过 {limit} 个字符"))
+        return out
+
+    expected = [
+        *plain(ids, "claim_id", 64, True),
+        *plain(people, "person_id", 64, True),
+        *plain(diseases, "disease", 100, False),
+    ]
+    assert found == sorted(expected)
+    clean = _frame([{"claim_id": f"c{i}", "person_id": "救" * 64} for i in range(3)])
+    assert from_frame(clean).errors == []

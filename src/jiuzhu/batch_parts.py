@@ -33,9 +33,11 @@ from jiuzhu.domain.engine.rules import CompiledPolicy
 from jiuzhu.io import settlements_columnar
 from jiuzhu.io.claims_columnar import ColumnarClaims
 
-PART_CLAIMS = 1 << 20
-"""About a million claims a part: big enough that a part's fixed costs vanish, small
-enough that two parts in flight stay in memory comfortably (docs/performance.md)."""
+PART_CLAIMS = 1 << 19
+"""At most about half a million claims a part: big enough that a part's fixed costs
+vanish, small enough that two parts in flight stay in memory comfortably, and that the
+last parts, which are written after every other part has settled (the job's tail, with
+a core idle), are short (docs/performance.md)."""
 
 
 @dataclass(frozen=True)
@@ -48,14 +50,17 @@ class Rejected:
 
 
 def parts(person: np.ndarray, size: int = PART_CLAIMS) -> list[tuple[int, int]]:
-    """Row ranges of about ``size`` claims, never splitting a person. Person codes in
-    non-decreasing order (a file sorted by person, as the reader codes it) are cut at the
-    first claim of a person; otherwise the whole table is one range."""
+    """Row ranges of about ``size`` claims at most, never splitting a person. Person codes
+    in non-decreasing order (a file sorted by person, as the reader codes it) are cut at
+    the first claim of a person; otherwise the whole table is one range. The parts are
+    of about equal length, so the last is no longer than the others need be."""
     n = person.size
     if n <= size or not bool(np.all(person[1:] >= person[:-1])):
         return [(0, n)] if n else []
     starts = np.r_[0, np.flatnonzero(person[1:] != person[:-1]) + 1]
-    at = np.searchsorted(starts, np.arange(size, n, size))
+    count = -(-n // size)
+    step = -(-n // count)
+    at = np.searchsorted(starts, np.arange(step, n, step))
     cuts = sorted({0, n, *starts[at[at < starts.size]].tolist()})
     return list(pairwise(cuts))
 

@@ -289,13 +289,24 @@ class _Columns:
             .replace_strict(visit_codes, default=-1, return_dtype=pl.Int8)
             .fill_null(-1)
         )
-        exprs["level"] = pl.col("hospital_level").cast(pl.Int64, strict=False)
+        # Int8 as the engine keeps it: a level outside -128..127 becomes null, then -1,
+        # and fails the 1..3 check as it would have as a wider integer.
+        exprs["level"] = pl.col("hospital_level").cast(pl.Int8, strict=False)
         for name in ("settlement_date", "admission_date"):
             exprs[name] = pl.col(name).cast(pl.Int32)
         converted = frame.select(*[e.alias(k) for k, e in exprs.items()])
         self.nulls: dict[str, np.ndarray] = {}
         self.values: dict[str, np.ndarray] = {}
+        # The money columns without nulls (all of them, in a clean file) come out as one
+        # block, each a contiguous column of it: one copy of the file's row groups
+        # instead of one per column (each column is in as many chunks as row groups).
+        whole = [name for name in money if not converted[name].null_count()]
+        if len(whole) > 1:
+            block = converted.select(whole).to_numpy(order="fortran")
+            self.values |= {name: block[:, k] for k, name in enumerate(whole)}
         for name in converted.columns:
+            if name in self.values:
+                continue
             s = converted[name]
             if s.null_count():
                 self.nulls[name] = s.is_null().to_numpy()
@@ -311,6 +322,7 @@ class _Columns:
             else:
                 self.values[name] = np.zeros(self.n, bool)
         self.has = {name: name in frame.columns for name in OPTIONAL_MONEY}
+        self.lengths: dict[str, pl.Series] = {}
         other = self.values.get("other_payments")
         self.values["other"] = other if other is not None else np.zeros(self.n, np.int64)
         bi_given = self.given("basic_insurance")
@@ -336,16 +348,27 @@ class _Columns:
     def text(self, name: str) -> pl.Series:
         return self.frame[name].cast(pl.Utf8, strict=False)
 
+    def _bytes(self, name: str) -> pl.Series:
+        """Each row's text length in bytes, found once for both checks on the column."""
+        found = self.lengths.get(name)
+        if found is None:
+            found = self.lengths[name] = self.text(name).str.len_bytes()
+        return found
+
     def longer(self, name: str, limit: int) -> np.ndarray | None:
         """Rows whose text is longer than ``limit`` characters (bytes first: cheaper)."""
-        s = self.text(name)
-        if not bool((s.str.len_bytes() > limit).any()):
+        longest = self._bytes(name).max()
+        if not isinstance(longest, int) or longest <= limit:
             return None
-        return _some((s.str.len_chars() > limit).fill_null(False).to_numpy())
+        return _some((self.text(name).str.len_chars() > limit).fill_null(False).to_numpy())
 
-    def empty(self, name: str) -> np.ndarray:
-        s = self.text(name)
-        return (s.is_null() | (s.str.len_bytes() == 0)).fill_null(True).to_numpy()
+    def empty(self, name: str) -> np.ndarray | None:
+        """Rows whose text is null or empty (None, after two reductions, when none is)."""
+        s, size = self.text(name), self._bytes(name)
+        shortest = size.min()
+        if s.null_count() == 0 and isinstance(shortest, int) and shortest > 0:
+            return None
+        return _some((s.is_null() | (size == 0)).fill_null(True).to_numpy())
 
 
 def _checks(w: _Columns, optional_money: list[str], repeat: np.ndarray) -> list[_Check]:
@@ -357,7 +380,7 @@ def _checks(w: _Columns, optional_money: list[str], repeat: np.ndarray) -> list[
     """
     out: list[_Check] = []
     for name in ("claim_id", "person_id"):
-        out.append(_Check(name, _some(w.empty(name)), "不能为空"))
+        out.append(_Check(name, w.empty(name), "不能为空"))
         out.append(_Check(name, w.longer(name, 64), "长度不能超过 64 个字符"))
     out.append(_Check("claim_id", _some(repeat), "重复的 claim_id（与前面的行相同）"))
 
@@ -388,7 +411,8 @@ def _checks(w: _Columns, optional_money: list[str], repeat: np.ndarray) -> list[
         out.append(_Check(name, _below(w[name], 0), "金额不能为负数"))
         out.append(_Check(name, _above(w[name], MAX_CLAIM_FEN - 1), bound))
     total, scope = w["total"], w["policy_scope"]
-    parts = w["full_self_pay"] + w["partial_self_pay"] + scope
+    parts = w["full_self_pay"] + w["partial_self_pay"]
+    parts += scope
 
     def total_message(at: np.ndarray) -> list[str]:
         return [split_mismatch(int(t), int(s)) for t, s in zip(total[at], parts[at], strict=True)]
@@ -500,9 +524,13 @@ def from_frame(frame: pl.DataFrame) -> ColumnarClaims:
             claim_id, person_id = claim_id.gather(good), person_id.gather(good)
             disease = None if disease is None else disease.gather(good)
             person_codes, (dcodes, dnames) = _person_codes(person_id), _codes(disease, good.size)
-    remap = np.full(n, -1, np.int64)
-    remap[good] = np.arange(good.size)
-    keep = remap[spans[0]] >= 0
+    # Every span's claim stays at its row when no row is bad (the usual case).
+    span_claim, keep = spans[0], slice(None)
+    if not every:
+        remap = np.full(n, -1, np.int64)
+        remap[good] = np.arange(good.size)
+        kept = remap[spans[0]] >= 0
+        span_claim, keep = remap[spans[0][kept]], kept
 
     def arr(name: str) -> np.ndarray:
         a = w[name]
@@ -513,7 +541,7 @@ def from_frame(frame: pl.DataFrame) -> ColumnarClaims:
         visit=arr("visit"),
         settle_day=arr("settlement_date"),
         admit_day=arr("admission_date"),
-        level=arr("level").astype(np.int8),
+        level=arr("level").astype(np.int8, copy=False),
         referred=arr("referred"),
         total=arr("total"),
         policy_scope=arr("policy_scope"),
@@ -527,7 +555,7 @@ def from_frame(frame: pl.DataFrame) -> ColumnarClaims:
         out_of_area_filed=arr("out_of_area_filed"),
         quota_hospital=arr("quota_hospital"),
         late_stage=arr("late_stage"),
-        span_claim=remap[spans[0][keep]],
+        span_claim=span_claim,
         span_category=spans[1][keep],
         span_from=spans[2][keep],
         span_to=spans[3][keep],

@@ -18,6 +18,9 @@ from jiuzhu.domain.engine.columns import CATEGORIES
 from jiuzhu.domain.engine.settlement import Settlement
 from jiuzhu.io.columnar import MONEY, yuan_expr
 
+_CATEGORY_NAMES = pl.Series("category", [c.value for c in CATEGORIES], dtype=pl.Utf8)
+"""Category names by code (``CATEGORIES``' order, as the batch engine codes them)."""
+
 
 def from_settlements(settlements: Sequence[Settlement]) -> pl.DataFrame:
     """The table of reference-engine settlements."""
@@ -49,10 +52,9 @@ def from_batch(
     def kept(a: np.ndarray) -> np.ndarray:
         return a if every else a[keep]
 
-    codes = pl.Series(kept(result.category), dtype=pl.Int8)
-    category = codes.replace_strict(
-        {k: c.value for k, c in enumerate(CATEGORIES)}, return_dtype=pl.Utf8
-    )
+    # The category's name by its code: a gather from the ten names (a view per row)
+    # rather than a replace, which hashes every row (a quarter of the table's time).
+    category = _CATEGORY_NAMES.gather(pl.Series(kept(result.category), dtype=pl.Int8))
     return _frame(
         claim_id if every else claim_id.filter(pl.Series(keep)),
         person_id if every else person_id.filter(pl.Series(keep)),
