@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -89,6 +90,35 @@ def test_one_claim_settle_loads_no_heavy_library(command: str) -> None:
     )
     assert "c1" in out
     assert loaded.isdisjoint(HEAVY), loaded & set(HEAVY)
+
+
+def test_a_one_claim_settle_with_its_policy_kept_loads_no_pydantic_nor_yaml(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cause of issue 11's one-claim start (docs/performance.md, "Start-up"): the first
+    run reads the policy's files (YAML, pydantic's validator) and keeps it compiled; the
+    next loads neither library, nor the claim contract's model, nor Typer's adapters."""
+    monkeypatch.setenv("JIUZHU_CACHE_DIR", str(tmp_path))
+    claim = {
+        "claim_id": "c1",
+        "person_id": "p1",
+        "category": "dibao",
+        "visit_type": "inpatient",
+        "settlement_date": "2023-06-30",
+        "admission_date": "2023-06-20",
+        "hospital_level": 2,
+        "referred": True,
+        "total": "30000.00",
+        "full_self_pay": "1000.00",
+        "partial_self_pay": "2000.00",
+        "policy_scope": "27000.00",
+    }
+    args = ("settle", "--policy", "liaocheng-2023", "--input", "-")
+    first, out = _loaded(*args, stdin=json.dumps(claim) + "\n")
+    assert "c1" in out and {"pydantic", "yaml"} <= first
+    kept, out = _loaded(*args, stdin=json.dumps(claim) + "\n")
+    assert "c1" in out
+    assert kept.isdisjoint({"pydantic", "pydantic_core", "yaml", "annotated_types"}), kept
 
 
 @pytest.mark.parametrize(
