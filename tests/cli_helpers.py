@@ -33,6 +33,23 @@ class Run:
         return {r["claim_id"]: r for r in self.records}
 
 
+ONE_CLAIM: dict[str, Any] = {
+    "claim_id": "c1",
+    "person_id": "p1",
+    "category": "dibao",
+    "visit_type": "inpatient",
+    "settlement_date": "2023-06-30",
+    "admission_date": "2023-06-20",
+    "hospital_level": 2,
+    "referred": True,
+    "total": "30000.00",
+    "full_self_pay": "1000.00",
+    "partial_self_pay": "2000.00",
+    "policy_scope": "27000.00",
+}
+"""A 低保 inpatient claim of 2023 that 聊城 settles: what a desk sends for one discharge."""
+
+
 def jsonl(claims: list[dict[str, Any]]) -> str:
     return "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in claims)
 

@@ -39,6 +39,7 @@ from jiuzhu.io.claim_contract import ClaimIn, _check, to_domain
 from jiuzhu.io.claim_plain import read_plain
 from jiuzhu.io.claims import InputError, Parsed, parse_lines, parse_record
 from jiuzhu.io.errors import flatten
+from tests.cli_helpers import ONE_CLAIM
 
 CATEGORY_WORDS = [c.value for c in Category] + list(CATEGORY_ZH.values()) + list(CATEGORY_ALIASES)
 VISIT_WORDS = [v.value for v in VisitType] + list(VISIT_ZH.values()) + list(VISIT_ALIASES)
@@ -409,20 +410,7 @@ parsed = parse_lines([sys.argv[1]])
 print(json.dumps({"claims": len(parsed.claims), "errors": len(parsed.errors),
                   "pydantic": sorted(m for m in sys.modules if m.split(".")[0] == "pydantic")}))
 """
-CLAIM = {
-    "claim_id": "c1",
-    "person_id": "p1",
-    "category": "dibao",
-    "visit_type": "inpatient",
-    "settlement_date": "2023-06-30",
-    "admission_date": "2023-06-20",
-    "hospital_level": 2,
-    "referred": True,
-    "total": "30000.00",
-    "full_self_pay": "1000.00",
-    "partial_self_pay": "2000.00",
-    "policy_scope": "27000.00",
-}
+CLAIM = ONE_CLAIM
 
 
 def _probe(line: str) -> dict[str, Any]:

@@ -16,22 +16,9 @@ import pytest
 from jiuzhu.io import policy_cache
 from jiuzhu.io.policy_files import load_compiled, shipped_dir
 from jiuzhu.io.policy_paths import recording
-from tests.cli_helpers import run_process, settle
+from tests.cli_helpers import ONE_CLAIM, run_process, settle
 
-CLAIM = {
-    "claim_id": "c-1",
-    "person_id": "p-1",
-    "category": "dibao",
-    "visit_type": "inpatient",
-    "settlement_date": "2023-06-30",
-    "admission_date": "2023-06-20",
-    "hospital_level": 2,
-    "referred": True,
-    "total": "30000.00",
-    "full_self_pay": "1000.00",
-    "partial_self_pay": "2000.00",
-    "policy_scope": "27000.00",
-}
+CLAIM = ONE_CLAIM
 
 
 @pytest.fixture

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_helpers import ONE_CLAIM
+
 HEAVY = ("numpy", "polars", "dask", "distributed", "matplotlib", "sqlalchemy", "fastapi")
 
 
@@ -71,22 +73,8 @@ def test_help_loads_no_heavy_library(args: list[str]) -> None:
 
 @pytest.mark.parametrize("command", ["settle", "explain"])
 def test_one_claim_settle_loads_no_heavy_library(command: str) -> None:
-    claim = {
-        "claim_id": "c1",
-        "person_id": "p1",
-        "category": "dibao",
-        "visit_type": "inpatient",
-        "settlement_date": "2023-06-30",
-        "admission_date": "2023-06-20",
-        "hospital_level": 2,
-        "referred": True,
-        "total": "30000.00",
-        "full_self_pay": "1000.00",
-        "partial_self_pay": "2000.00",
-        "policy_scope": "27000.00",
-    }
     loaded, out = _loaded(
-        command, "--policy", "liaocheng-2023", "--input", "-", stdin=json.dumps(claim) + "\n"
+        command, "--policy", "liaocheng-2023", "--input", "-", stdin=json.dumps(ONE_CLAIM) + "\n"
     )
     assert "c1" in out
     assert loaded.isdisjoint(HEAVY), loaded & set(HEAVY)
@@ -99,24 +87,10 @@ def test_a_one_claim_settle_with_its_policy_kept_loads_no_pydantic_nor_yaml(
     run reads the policy's files (YAML, pydantic's validator) and keeps it compiled; the
     next loads neither library, nor the claim contract's model, nor Typer's adapters."""
     monkeypatch.setenv("JIUZHU_CACHE_DIR", str(tmp_path))
-    claim = {
-        "claim_id": "c1",
-        "person_id": "p1",
-        "category": "dibao",
-        "visit_type": "inpatient",
-        "settlement_date": "2023-06-30",
-        "admission_date": "2023-06-20",
-        "hospital_level": 2,
-        "referred": True,
-        "total": "30000.00",
-        "full_self_pay": "1000.00",
-        "partial_self_pay": "2000.00",
-        "policy_scope": "27000.00",
-    }
     args = ("settle", "--policy", "liaocheng-2023", "--input", "-")
-    first, out = _loaded(*args, stdin=json.dumps(claim) + "\n")
+    first, out = _loaded(*args, stdin=json.dumps(ONE_CLAIM) + "\n")
     assert "c1" in out and {"pydantic", "yaml"} <= first
-    kept, out = _loaded(*args, stdin=json.dumps(claim) + "\n")
+    kept, out = _loaded(*args, stdin=json.dumps(ONE_CLAIM) + "\n")
     assert "c1" in out
     assert kept.isdisjoint({"pydantic", "pydantic_core", "yaml", "annotated_types"}), kept
 
@@ -178,25 +152,11 @@ def test_parsing_settle_imports_no_pydantic() -> None:
 
 def test_one_claim_settle_builds_no_typer_adapter() -> None:
     """The whole one-claim ``settle``: its parameters never reach Typer's pydantic adapters."""
-    claim = {
-        "claim_id": "c1",
-        "person_id": "p1",
-        "category": "dibao",
-        "visit_type": "inpatient",
-        "settlement_date": "2023-06-30",
-        "admission_date": "2023-06-20",
-        "hospital_level": 2,
-        "referred": True,
-        "total": "30000.00",
-        "full_self_pay": "1000.00",
-        "partial_self_pay": "2000.00",
-        "policy_scope": "27000.00",
-    }
     code = _PROBE.replace("sorted(sys.modules)", "sorted(m for m in sys.modules if 'typer' in m)")
     args = ["settle", "-p", "liaocheng-2023", "-i", "-", "--engine", "reference"]
     proc = subprocess.run(
         [sys.executable, "-c", code, *args],
-        input=json.dumps(claim) + "\n",
+        input=json.dumps(ONE_CLAIM) + "\n",
         capture_output=True,
         text=True,
         timeout=120,

@@ -24,6 +24,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from jiuzhu.io.errors import TOO_DEEP, TOO_LONG
 from jiuzhu.usecases.errors import Kind, Refused
 
 MAX_JSON_BYTES = 256 * 1024
@@ -201,10 +202,11 @@ async def read_json(request: Request, *, exact_decimals: bool = False) -> Any:
             f"请求体不是合法的 JSON：{err.msg}（第 {err.lineno} 行第 {err.colno} 列）",
         ) from None
     except RecursionError:
-        raise Refused(Kind.invalid, "", "请求体不是可读取的 JSON：嵌套过深") from None
-    except ValueError as err:  # NaN/Infinity (our words), or an integer too long (Python's)
-        said = str(err) if isinstance(err, NotJsonNumber) else "数字过长（整数至多 4300 位）"
-        raise Refused(Kind.invalid, "", f"请求体不是合法的 JSON：{said}") from None
+        raise Refused(Kind.invalid, "", f"请求体{TOO_DEEP}") from None
+    except NotJsonNumber as err:
+        raise Refused(Kind.invalid, "", f"请求体不是合法的 JSON：{err}") from None
+    except ValueError:  # an integer too long for Python's decoder
+        raise Refused(Kind.invalid, "", f"请求体{TOO_LONG}") from None
     found = _unstorable(data)
     if found is not None:
         raise Refused(Kind.invalid, *found)
