@@ -152,6 +152,9 @@ def settle(
     if cluster is not None:
         result = _on_dask(compiled, policy, override, set_, input, cluster)
     elif is_parquet(input):
+        from jiuzhu.io.polars_allocator import keep_freed_memory
+
+        keep_freed_memory()  # before Polars is imported: a large file frees gigabytes
         from jiuzhu.io.claims_columnar import ColumnarInputError, read_parquet
 
         try:

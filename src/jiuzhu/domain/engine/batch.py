@@ -68,13 +68,28 @@ def _linear(base: np.ndarray, rate: np.ndarray | int) -> np.ndarray:
     return (base * rate + HALF) // BP_ONE
 
 
+def _new_run(x: np.ndarray) -> np.ndarray:
+    """True where a run of equal values begins (the first element begins one).
+
+    What ``np.r_[True, x[1:] != x[:-1]]`` gives, without ``np.r_``'s Python-level
+    concatenation: the engine asks it several times of every chunk."""
+    out = np.empty(x.size, bool)
+    if x.size:
+        out[0] = True
+        np.not_equal(x[1:], x[:-1], out=out[1:])
+    return out
+
+
 def _years(day: np.ndarray) -> np.ndarray:
-    """The calendar year of each day number (fast: a search among year starts)."""
+    """The calendar year of each day number (fast: a search among year starts, and
+    none at all when every day is in one year, as in a year's claims)."""
     if day.size == 0:
         return np.zeros(0, np.int64)
     lo, hi = int(day.min()), int(day.max())
     first = np.datetime64(lo, "D").astype("datetime64[Y]").astype(np.int64)
     last = np.datetime64(hi, "D").astype("datetime64[Y]").astype(np.int64)
+    if first == last:
+        return np.full(day.size, first + 1970, np.int64)
     years = np.arange(first, last + 2)
     starts = years.astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
     out: np.ndarray = years[np.searchsorted(starts, day, side="right") - 1] + 1970
@@ -118,8 +133,8 @@ class Prepared:
         self.n = n
         self.c = c
         self.year = _years(c.settle_day)
-        new_person = np.r_[True, c.person[1:] != c.person[:-1]] if n else np.zeros(0, bool)
-        new_group = new_person | np.r_[True, self.year[1:] != self.year[:-1]] if n else new_person
+        new_person = _new_run(c.person)
+        new_group = new_person | _new_run(self.year)
         self.new_person = new_person
         self.person_run = np.cumsum(new_person) - 1
         self.group = np.cumsum(new_group) - 1
@@ -375,17 +390,22 @@ class Ledger(Protocol):
     def chain(self, rows: Rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
 
 
-def _restart(c: np.ndarray, start: np.ndarray, lens: np.ndarray) -> None:
-    """Turn a running total into one restarting at each run (in place)."""
+def _restart(c: np.ndarray, start: np.ndarray, run: np.ndarray) -> None:
+    """Turn a running total into one restarting at each run (in place).
+
+    ``run`` is each element's run number: the offsets are gathered by it rather than
+    repeated by the runs' lengths (runs are a claim or two long: ``np.repeat`` copies
+    run by run, about three times slower than the gather)."""
     off = np.zeros(start.size, dtype=np.int64)
     off[1:] = c[start[1:] - 1]
-    c -= np.repeat(off, lens)
+    c -= off.take(run)
 
 
-def _seg_bounds(gid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    start = np.flatnonzero(np.r_[True, gid[1:] != gid[:-1]]) if gid.size else gid
-    lens = np.diff(np.r_[start, gid.size])
-    return start, lens
+def _runs(first: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The runs' first rows and each row's run number, from where runs begin."""
+    run = np.cumsum(first)
+    run -= 1
+    return np.flatnonzero(first), run
 
 
 class CumsumLedger:
@@ -399,7 +419,7 @@ class CumsumLedger:
 
     def __init__(self, gid: np.ndarray) -> None:
         self.gid = gid
-        self.start, self.lens = _seg_bounds(gid)
+        self.start, self.run = _runs(_new_run(gid))
         self._by_key: dict[tuple[Benefit, str], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def _sparse(self, active: np.ndarray) -> tuple[np.ndarray, CumsumLedger] | None:
@@ -413,7 +433,7 @@ class CumsumLedger:
         c = np.cumsum(x)
         if c.size == 0:
             return c
-        _restart(c, self.start, self.lens)
+        _restart(c, self.start, self.run)
         return c
 
     def pool_cumsum(self, key: tuple[Benefit, str], x: np.ndarray, pool: np.ndarray) -> np.ndarray:
@@ -427,12 +447,10 @@ class CumsumLedger:
         if cached is None:
             perm = np.argsort(pool, kind="stable")
             g, q = self.gid[perm], pool[perm]
-            edge = np.r_[True, (g[1:] != g[:-1]) | (q[1:] != q[:-1])]
-            start = np.flatnonzero(edge)
-            cached = self._by_key[key] = (perm, start, np.diff(np.r_[start, perm.size]))
-        perm, start, lens = cached
+            cached = self._by_key[key] = (perm, *_runs(_new_run(g) | _new_run(q)))
+        perm, start, run = cached
         c = np.cumsum(x[perm])
-        _restart(c, start, lens)
+        _restart(c, start, run)
         out = np.empty_like(c)
         out[perm] = c
         return out
@@ -656,11 +674,15 @@ def _trial(p: Prepared, led: Ledger, rows: Rows, cat: np.ndarray) -> TrialOut:
     total, scope, other = c.total[rows], c.policy_scope[rows], c.other[rows]
     has_ins = c.has_insurance[rows]
     any_ins = bool(has_ins.any())
-    out = TrialOut({b: _i64(m) for b in AMOUNTS})
+    # One zero array stands for every amount not paid yet and every empty update: they
+    # are replaced, never written in place (read-only, so a write would fail loudly).
+    zero = _i64(m)
+    zero.flags.writeable = False
+    out = TrialOut(dict.fromkeys(AMOUNTS, zero))
     out.bind = np.zeros(m, bool)
     out.chain_set = np.zeros(m, bool)
     out.chain_day = c.settle_day[rows].astype(np.int64)
-    out.chain_val = _i64(m)
+    out.chain_val = zero
 
     quota = p.quota_ok[rows] & p.quota_cat[cat]
     if quota.any():
@@ -703,8 +725,8 @@ def _trial(p: Prepared, led: Ledger, rows: Rows, cat: np.ndarray) -> TrialOut:
         bi = np.where(quota, out.amounts[Benefit.basic_insurance], bi)
         cii = np.where(quota, out.amounts[Benefit.critical_illness_insurance], cii)
     else:
-        out.updates.append((np.full(m, p.t.quota_bi_key), _i64(m), _i64(m)))
-        out.updates.append((np.full(m, p.t.quota_key), _i64(m), _i64(m)))
+        out.updates.append((np.full(m, p.t.quota_bi_key), zero, zero))
+        out.updates.append((np.full(m, p.t.quota_key), zero, zero))
     out.amounts[Benefit.basic_insurance] = bi
     out.amounts[Benefit.critical_illness_insurance] = cii
     out.amounts[Benefit.other_payments] = other.copy()
@@ -1023,7 +1045,7 @@ def _simple_persons(p: Prepared) -> np.ndarray:
     n = p.n
     complex_claim = p.ncand > 1
     cat0 = p.cand[:, 0]
-    same_group = np.r_[False, p.group[1:] == p.group[:-1]] if n else np.zeros(0, bool)
+    same_group = ~_new_run(p.group)
     changed = np.zeros(n, bool)
     if n:
         changed[1:] = same_group[1:] & (cat0[1:] != cat0[:-1])
