@@ -21,11 +21,15 @@ print(os.environ.get("_RJEM_MALLOC_CONF", ""))
 """
 
 
+def _without_setting() -> dict[str, str]:
+    """This process's environment without the setting (Polars, loaded here, made one)."""
+    return {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
+
+
 def _conf(before: str = "", **env: str) -> str:
-    clean = {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
     out = subprocess.run(
         [sys.executable, "-c", PROBE.format(before=before)],
-        env={**clean, **env},
+        env={**_without_setting(), **env},
         capture_output=True,
         text=True,
         check=True,
@@ -63,9 +67,12 @@ def test_a_parquet_settle_sets_it(tmp_path: Path) -> None:
         "try:\n    app()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
         "print(os.environ.get('_RJEM_MALLOC_CONF', ''))\n"
     )
-    clean = {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
     out = subprocess.run(
-        [sys.executable, "-c", probe], env=clean, capture_output=True, text=True, check=True
+        [sys.executable, "-c", probe],
+        env=_without_setting(),
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert out.stdout.strip().endswith(KEEP_FREED)
     assert (tmp_path / "out.parquet").exists()

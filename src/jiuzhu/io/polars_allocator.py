@@ -3,10 +3,11 @@
 Polars allocates with jemalloc and, at import, sets it to hand freed pages back to the
 system after half a second (``dirty_decay_ms:500``) unless ``_RJEM_MALLOC_CONF`` adds
 to that. A large batch job frees and allocates gigabytes in that time (each part's
-columns, each converted table), so every page handed back is faulted in and zeroed
-again: about a million page faults in ten million claims. Keeping freed pages for ten
-seconds lets jemalloc reuse them; an idle process still gives them back after that
-(docs/performance.md, "The last cuts"). A setting the user made is left alone, and
+columns, each converted table), and a page handed back is faulted in and zeroed again
+when next used: a settle of ten million claims took about a million page faults, a
+sixth fewer with freed pages kept ten seconds; an idle process still gives them back
+after that (docs/performance.md, "Fewer passes in the engine, freed memory kept").
+A setting the user made is left alone, and
 the call does nothing once Polars is loaded (jemalloc reads it only at start).
 """
 

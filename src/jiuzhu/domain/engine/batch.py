@@ -902,7 +902,7 @@ def _chunks(person: np.ndarray, size: int) -> list[tuple[int, int]]:
     n = person.size
     if n == 0:
         return []
-    starts = np.flatnonzero(np.r_[True, person[1:] != person[:-1]])
+    starts = np.flatnonzero(_new_run(person))
     at = np.minimum(np.searchsorted(starts, np.arange(0, n, size)), starts.size - 1)
     cuts = np.unique(starts[at])
     bounds = [*cuts.tolist(), n]
@@ -1073,7 +1073,7 @@ def _rounds(p: Prepared, dest: np.ndarray, out: _Out) -> None:
     _, pid[rows_all] = np.unique(p.person_run[rows_all], return_inverse=True)
     led = RankLedger(p, *_groups(p, rows_all), pid=pid)
     people = pid[rows_all]
-    first = np.r_[True, people[1:] != people[:-1]]
+    first = _new_run(people)
     start = np.flatnonzero(first)
     rank = np.arange(rows_all.size) - np.repeat(start, np.diff(np.r_[start, rows_all.size]))
     by_rank = np.argsort(rank, kind="stable")
@@ -1176,7 +1176,7 @@ def _grants(p: Prepared, mine: np.ndarray, dest: np.ndarray, out: _Out) -> None:
         ok &= p.c.late_stage
     rows = np.flatnonzero(ok)
     who = p.person_run[rows]
-    first = rows[np.r_[True, who[1:] != who[:-1]]] if rows.size else rows
+    first = rows[_new_run(who)]
     out.grant[dest[first]] = g.amount.value
 
 
